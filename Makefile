@@ -1,0 +1,78 @@
+# yolo-on-upload. `make demo` and `make test` bootstrap themselves from nothing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+APP_REQS := requirements-dev.txt functions/requirements.txt training_image/requirements.txt
+# python3.13 (the Lambda runtime) from pyenv, when present, for `sam build`.
+PY313_BIN := $(shell d=$$(pyenv root 2>/dev/null)/versions/3.13.0/bin; [ -x $$d/python3.13 ] && echo $$d)
+SAM_PATH := $(if $(PY313_BIN),$(PY313_BIN):)$(CURDIR)/$(SAM_VENV)/bin:$(PATH)
+STACK_NAME ?= yolo-on-upload
+AWS_REGION ?= $(shell aws configure get region 2>/dev/null || echo us-east-1)
+IMAGE_TAG ?= latest
+DEMO_DIR ?= demo
+DEMO_EPOCHS ?= 15
+
+.PHONY: help setup tools test test-unit test-integration test-training test-template lint \
+        demo build deploy image clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+# The venv is rebuilt when the requirements change (its cache key is their hash), and the
+# project is (re)installed editable from this clone every time: never cached.
+setup: ## create .venv with everything (app, training stack, test tools)
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV) $(APP_REQS)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+
+tools: ## create the template tool venvs (sam + cfn-lint, checkov + hadolint)
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(SAM_VENV) requirements-sam.txt
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(CHECKOV_VENV) requirements-checkov.txt
+
+test: setup tools ## everything CI runs: lint, type checks, all test tiers
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PATH="$(SAM_PATH)" $(PY) -m pytest
+
+test-unit: setup ## fast tier
+	$(PY) -m pytest -m unit
+test-integration: setup
+	$(PY) -m pytest -m integration
+test-training: setup
+	$(PY) -m pytest -m training
+test-template: setup tools
+	PATH="$(SAM_PATH)" $(PY) -m pytest -m template
+
+lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PATH="$(SAM_PATH)" sam validate --lint --region $(AWS_REGION)
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download -f template.yaml
+	$(CHECKOV_VENV)/bin/hadolint training_image/Dockerfile
+
+demo: setup ## offline end to end: sample dataset, validate, request, CPU training, email
+	$(VENV)/bin/yolo-pipeline sample-dataset $(DEMO_DIR)/shapes
+	$(VENV)/bin/yolo-pipeline local $(DEMO_DIR)/shapes --epochs $(DEMO_EPOCHS) --workdir $(DEMO_DIR)/run
+
+build: tools ## sam build (python3.13 from pyenv on PATH when present)
+	PATH="$(SAM_PATH)" sam build
+
+deploy: build ## sam deploy (use `sam deploy --guided` the first time)
+	PATH="$(SAM_PATH)" sam deploy
+
+image: ## build the training image for linux/amd64 and push it to the stack's ECR repository
+	@repo=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --region $(AWS_REGION) \
+	    --query "Stacks[0].Outputs[?OutputKey=='TrainingImageRepositoryUri'].OutputValue" --output text) && \
+	  test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) has no TrainingImageRepositoryUri output; deploy first" >&2; exit 1; } && \
+	  aws ecr get-login-password --region $(AWS_REGION) | docker login --username AWS --password-stdin "$${repo%%/*}" && \
+	  docker buildx build --platform linux/amd64 -f training_image/Dockerfile -t "$$repo:$(IMAGE_TAG)" --push .
+
+clean: ## remove build output and demo runs (keeps the cached venvs)
+	rm -rf .aws-sam build dist $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

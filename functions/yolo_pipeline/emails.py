@@ -1,0 +1,79 @@
+"""The email value object, SNS subject rules, console links, and the SNS publish adapter.
+
+SNS Subject rules: ASCII only, no line breaks, under 100 characters. Bodies are plain text.
+Message attributes let subscribers filter (e.g. only "Failed").
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+SUBJECT_MAX = 99  # SNS: "must be less than 100 characters"
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def ascii_text(text: str) -> str:
+    """Best-effort ASCII: strip accents, replace the rest with '?', collapse whitespace."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    out = decomposed.encode("ascii", "ignore").decode("ascii") if decomposed else ""
+    if not out.strip() and text.strip():
+        out = text.encode("ascii", "replace").decode("ascii")
+    return " ".join(out.split())
+
+
+def subject_line(prefix: str, status: str, name: str, suffix: str = "") -> str:
+    """``[prefix] status: name suffix``, ASCII, one line, < 100 chars.
+
+    The dataset name is the part that gets shortened (with '...'), never the status or
+    the metric, because those are what a reader scans an inbox for.
+    """
+    head = ascii_text(f"[{prefix}] {status}: ")
+    tail = ascii_text(f" {suffix}") if suffix else ""
+    room = SUBJECT_MAX - len(head) - len(tail)
+    name = ascii_text(name) or "dataset"
+    if len(name) > room:
+        name = name[: max(room - 3, 1)].rstrip() + "..."
+    return (head + name + tail)[:SUBJECT_MAX]
+
+
+def training_job_console_url(region: str, job_name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+        f"#/jobs/{urllib.parse.quote(job_name)}"
+    )
+
+
+def training_job_logs_url(region: str, job_name: str) -> str:
+    """CloudWatch Logs console: log group /aws/sagemaker/TrainingJobs, streams <job>/..."""
+
+    def enc(value: str) -> str:  # the console's own double-encoding ($25 for %)
+        return urllib.parse.quote(urllib.parse.quote(value, safe=""), safe="").replace("%", "$")
+
+    group = enc("/aws/sagemaker/TrainingJobs")
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logsV2:log-groups/log-group/{group}$3FlogStreamNameFilter$3D{enc(job_name)}"
+    )
+
+
+def publish(sns_client: Any, topic_arn: str, email: Email) -> str:
+    """Publish ``email`` to the topic; returns the SNS MessageId."""
+    response = sns_client.publish(
+        TopicArn=topic_arn,
+        Subject=email.subject,
+        Message=email.body,
+        MessageAttributes={
+            key: {"DataType": "String", "StringValue": ascii_text(value)[:256] or "-"}
+            for key, value in email.attributes.items()
+        },
+    )
+    return str(response["MessageId"])

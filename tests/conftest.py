@@ -1,0 +1,45 @@
+"""Fixtures shared by every tier: fake AWS credentials, moto, a Lambda context."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers import FakeLambdaContext
+
+# Never reach real AWS from a test, whatever the developer's shell has configured.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "yolo-on-upload-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "YoloOnUploadTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "YOLO_OFFLINE": "1",
+    }
+)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto's ``mock_aws`` with the project's cached boto3 clients reset around it."""
+    from moto import mock_aws
+
+    from yolo_pipeline.aws import reset_clients
+
+    with mock_aws():
+        reset_clients()
+        yield
+    reset_clients()
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
