@@ -54,7 +54,9 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum:
     except ValueError:
         raise SettingsError(f"environment variable {name}={raw!r} is not an integer") from None
     if not minimum <= value <= maximum:
-        raise SettingsError(f"environment variable {name}={value} is outside [{minimum}, {maximum}]")
+        raise SettingsError(
+            f"environment variable {name}={value} is outside [{minimum}, {maximum}]"
+        )
     return value
 
 
@@ -96,14 +98,16 @@ class LauncherSettings:
         env = os.environ if env is None else env
         allowed = tuple(
             t.strip()
-            for t in _get(env, "ALLOWED_INSTANCE_TYPES", ",".join(DEFAULT_ALLOWED_INSTANCE_TYPES))
-            .split(",")
+            for t in _get(
+                env, "ALLOWED_INSTANCE_TYPES", ",".join(DEFAULT_ALLOWED_INSTANCE_TYPES)
+            ).split(",")
             if t.strip()
         )
         instance_type = _get(env, "INSTANCE_TYPE", DEFAULT_INSTANCE_TYPE)
         if instance_type not in allowed:
             raise SettingsError(
-                f"INSTANCE_TYPE={instance_type} is not in ALLOWED_INSTANCE_TYPES ({', '.join(allowed)})"
+                f"INSTANCE_TYPE={instance_type} is not in ALLOWED_INSTANCE_TYPES "
+                f"({', '.join(allowed)})"
             )
         input_mode = _get(env, "INPUT_MODE", "File")
         if input_mode not in {"File", "FastFile"}:

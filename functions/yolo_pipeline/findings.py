@@ -1,0 +1,38 @@
+"""A finding: one thing wrong (error) or worth knowing (warning) about user input.
+
+Every rejection the user sees is built from these, so each names the file, the line or
+field where it can, what is wrong, and what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    file: str  # path relative to the dataset root (or an s3:// URI when outside it)
+    message: str  # what is wrong, in one sentence
+    line: int | None = None  # 1-based line in ``file`` when known
+    field: str | None = None  # YAML key or label column when relevant
+    hint: str = ""  # what to do about it
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "")
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{where}: {what}" + (f" -> {self.hint}" if self.hint else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+
+def error(file: str, message: str, **kw: Any) -> Finding:
+    return Finding("error", file, message, **kw)
+
+
+def warning(file: str, message: str, **kw: Any) -> Finding:
+    return Finding("warning", file, message, **kw)
