@@ -23,11 +23,11 @@ DEMO_EPOCHS ?= 15
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-# The venv is rebuilt when the requirements change (its cache key is their hash), and the
-# project is (re)installed editable from this clone every time: never cached.
+# Third-party packages come from a venv cached outside the clone, keyed on the requirements'
+# hash (rebuilt when they change); .venv is this clone's own small venv chained to it, with
+# the project installed editable from this clone every time: what is under test is never cached.
 setup: ## create .venv with everything (app, training stack, test tools)
-	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV) $(APP_REQS)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV) $(APP_REQS) --project
 
 tools: ## create the template tool venvs (sam + cfn-lint, checkov + hadolint)
 	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(SAM_VENV) requirements-sam.txt
