@@ -1,0 +1,230 @@
+"""Training hyperparameters: the user's Ultralytics train arguments, checked without Ultralytics.
+
+A user's ``training.yaml`` (read by the launcher) and SageMaker's ``hyperparameters.json``
+(read by the training image) carry the same thing: Ultralytics train arguments under their own
+names, plus a few container-level keys. SageMaker passes every value as a string, so the
+launcher encodes with :func:`encode_hyperparameters` and the image decodes with
+:func:`decode_hyperparameters` (YAML scalars: ``"16"`` -> 16, ``"true"`` -> True).
+:func:`check_hyperparameters` mirrors Ultralytics' own type checks (from the generated
+:mod:`yolo_pipeline.train_args` snapshot) so a bad value is refused before a job starts.
+
+Pure and Lambda-safe: no Ultralytics import.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from yolo_pipeline.findings import Finding, error, warning
+from yolo_pipeline.train_args import (
+    BOOL_KEYS,
+    DEFAULTS,
+    FLOAT_KEYS,
+    FRACTION_KEYS,
+    INT_KEYS,
+    INT_MIN,
+    STR_KEYS,
+)
+
+# Keys the container sets itself; a user value would break the SageMaker contract.
+CONTAINER_OWNED_KEYS: dict[str, str] = {
+    "data": "the training image writes its own sanitised data.yaml from the 'dataset' channel",
+    "project": "the run folder must live under /opt/ml/checkpoints so spot restarts can resume",
+    "name": "the run folder must live under /opt/ml/checkpoints so spot restarts can resume",
+    "exist_ok": "the run folder must live under /opt/ml/checkpoints so spot restarts can resume",
+    "resume": "the training image resumes on its own when /opt/ml/checkpoints holds a last.pt",
+    "save_dir": "the run folder must live under /opt/ml/checkpoints so spot restarts can resume",
+    "mode": "the training image only trains",
+    "cfg": "a config file path would be read from inside the container; set the keys directly",
+}
+
+DEFAULT_MODEL = "yolo11n.pt"  # baked into the image (Dockerfile build arg MODEL)
+EXPORT_FORMATS: frozenset[str] = frozenset({"onnx", "torchscript"})  # what the image can export
+
+# Container-level keys that are not Ultralytics train arguments, with their defaults.
+CONTAINER_KEYS: dict[str, Any] = {
+    "model": DEFAULT_MODEL,  # also an Ultralytics argument; the container picks the default
+    "export": "",  # comma-separated formats exported from best.pt into model/, e.g. "onnx"
+}
+
+MAX_ENTRIES = 100  # CreateTrainingJob HyperParameters limits
+MAX_KEY_CHARS = 256
+MAX_VALUE_CHARS = 2500
+
+_HINT_FILE = "training.yaml"
+
+
+def decode_value(raw: str) -> Any:
+    """One SageMaker hyperparameter string as a YAML scalar (or list); unparsable stays a string."""
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def decode_hyperparameters(raw: Mapping[str, str]) -> dict[str, Any]:
+    """SageMaker's string-to-string hyperparameters as typed values (YAML scalar rules)."""
+    return {str(k): decode_value(v) if isinstance(v, str) else v for k, v in raw.items()}
+
+
+def encode_value(value: Any) -> str:
+    """A typed value as the string that :func:`decode_value` turns back into it."""
+    if isinstance(value, str) and decode_value(value) == value:
+        return value  # plain strings stay readable in the console
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, allow_unicode=True)
+    return text.removesuffix("\n...\n").strip()
+
+
+def encode_hyperparameters(values: Mapping[str, Any]) -> dict[str, str]:
+    """Typed values as CreateTrainingJob HyperParameters; ValueError past SageMaker's limits."""
+    if len(values) > MAX_ENTRIES:
+        raise ValueError(f"{len(values)} hyperparameters; SageMaker allows at most {MAX_ENTRIES}")
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        text = encode_value(value)
+        if len(key) > MAX_KEY_CHARS or len(text) > MAX_VALUE_CHARS:
+            raise ValueError(
+                f"hyperparameter {key!r} is too long (key <= {MAX_KEY_CHARS}, "
+                f"value <= {MAX_VALUE_CHARS} characters)"
+            )
+        out[str(key)] = text
+    return out
+
+
+def valid_keys() -> list[str]:
+    """Every key a user may set: Ultralytics arguments and container keys, minus owned ones."""
+    keys = set(DEFAULTS) | set(CONTAINER_KEYS)
+    return sorted(keys - set(CONTAINER_OWNED_KEYS))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for ``key``, mirroring ultralytics.cfg.check_cfg(hard=True)."""
+    if value is None:
+        if key == "amp" or (DEFAULTS.get(key) is not None and key != "auto_augment"):
+            return "must not be empty"
+        return None
+    if key in FLOAT_KEYS and not _is_number(value):
+        return f"must be a number, got {value!r}"
+    if key == "fraction":
+        if isinstance(value, list):
+            ok = len(value) in (2, 3) and all(_is_number(x) and x >= 0 for x in value)
+            return None if ok else f"must be [train, val] or [train, val, test], got {value!r}"
+        if not _is_number(value) or not (0 < value <= 1 or (isinstance(value, int) and value > 1)):
+            return f"must be a ratio in (0, 1] or a count > 1, got {value!r}"
+        return None
+    if key in FRACTION_KEYS:
+        if not _is_number(value) or not 0.0 <= value <= 1.0:
+            return f"must be a number between 0.0 and 1.0, got {value!r}"
+        return None
+    if key in INT_KEYS:
+        if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+            return f"must be a whole number, got {value!r}"
+        if key in INT_MIN and value < INT_MIN[key]:
+            return f"must be >= {INT_MIN[key]}, got {value!r}"
+        return None
+    if key in BOOL_KEYS and not isinstance(value, bool):
+        return f"must be true or false, got {value!r}"
+    if key in STR_KEYS and not isinstance(value, str):
+        return f"must be text, got {value!r}"
+    amp_ok = isinstance(value, bool) or str(value).lower() in {"fp16", "bf16", "fp32"}
+    if key == "amp" and not amp_ok:
+        return f"must be true, false, fp16, bf16 or fp32, got {value!r}"
+    if key == "imgsz" and not (
+        (_is_number(value) and value > 0)
+        or (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value))
+    ):
+        return f"must be a positive whole number of pixels, got {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    return None
+
+
+def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
+    if key == "export":
+        formats = parse_export(value)
+        bad = [f for f in formats if f not in EXPORT_FORMATS]
+        if bad:
+            return [
+                error(
+                    file,
+                    f"unsupported export format(s) {', '.join(bad)}",
+                    field=key,
+                    hint=f"use one or more of {', '.join(sorted(EXPORT_FORMATS))}, comma-separated",
+                )
+            ]
+    if key == "model":
+        if not isinstance(value, str) or not value.strip():
+            return [error(file, "must be a model name such as yolo11n.pt", field=key)]
+        if value.endswith(".pt") and value != DEFAULT_MODEL:
+            return [
+                warning(
+                    file,
+                    f"{value} is not baked into the training image ({DEFAULT_MODEL} is)",
+                    field=key,
+                    hint="the job runs without internet; rebuild the image with "
+                    f"--build-arg MODEL={value}, or use {DEFAULT_MODEL} or a .yaml architecture",
+                )
+            ]
+    return []
+
+
+def parse_export(value: Any) -> list[str]:
+    """The ``export`` key as a list of lower-case format names ("onnx, torchscript" or a list)."""
+    if value in (None, "", False):
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip().lower() for item in items if str(item).strip()]
+
+
+def check_hyperparameters(values: Mapping[str, Any], file: str = _HINT_FILE) -> list[Finding]:
+    """Every problem with typed hyperparameters, each naming the key and what to do."""
+    findings: list[Finding] = []
+    if len(values) > MAX_ENTRIES:
+        findings.append(
+            error(file, f"{len(values)} keys; SageMaker allows {MAX_ENTRIES}", hint="remove some")
+        )
+    allowed = valid_keys()
+    for key, value in values.items():
+        if key in CONTAINER_OWNED_KEYS:
+            findings.append(
+                error(
+                    file,
+                    f"is set by the training image: {CONTAINER_OWNED_KEYS[key]}",
+                    field=key,
+                    hint=f"remove '{key}'",
+                )
+            )
+            continue
+        if key not in DEFAULTS and key not in CONTAINER_KEYS:
+            close = difflib.get_close_matches(str(key), allowed, n=3, cutoff=0.6)
+            hint = (
+                f"did you mean {' or '.join(close)}?"
+                if close
+                else "see https://docs.ultralytics.com/usage/cfg/#train-settings"
+            )
+            findings.append(
+                error(file, "is not an Ultralytics training argument", field=key, hint=hint)
+            )
+            continue
+        if key in CONTAINER_KEYS:
+            findings.extend(_check_container_key(key, value, file))
+            continue
+        problem = _type_problem(key, value)
+        if problem:
+            default = DEFAULTS.get(key)
+            hint = f"the default is {encode_value(default)}" if default is not None else ""
+            findings.append(error(file, problem, field=key, hint=hint))
+        elif len(encode_value(value)) > MAX_VALUE_CHARS:
+            findings.append(
+                error(file, f"value longer than {MAX_VALUE_CHARS} characters", field=key)
+            )
+    return findings
