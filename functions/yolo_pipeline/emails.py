@@ -36,8 +36,10 @@ def subject_line(prefix: str, status: str, name: str, suffix: str = "") -> str:
     The dataset name is the part that gets shortened (with '...'), never the status or
     the metric, because those are what a reader scans an inbox for.
     """
-    head = ascii_text(f"[{prefix}] {status}: ")
-    tail = ascii_text(f" {suffix}") if suffix else ""
+    # Each part is cleaned on its own: ascii_text strips outer whitespace, so cleaning
+    # "[p] s: " whole would glue the name to the colon ("Completed:pets").
+    head = f"[{ascii_text(prefix)}] {ascii_text(status)}: "
+    tail = f" {ascii_text(suffix)}" if ascii_text(suffix) else ""
     room = SUBJECT_MAX - len(head) - len(tail)
     name = ascii_text(name) or "dataset"
     if len(name) > room:
