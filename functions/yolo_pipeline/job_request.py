@@ -1,0 +1,134 @@
+"""The exact CreateTrainingJob request for one dataset: a pure function, no AWS.
+
+``build_training_job_request(...)`` returns the keyword arguments for
+``sagemaker.create_training_job(**request)``. The launcher fills it from the stack's
+settings; local mode prints it with the ``PLACEHOLDER_*`` values. Every field it writes
+is checked against botocore's model (patterns, enums, limits) in the tests.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from yolo_pipeline.hyperparameters import encode_hyperparameters
+from yolo_pipeline.metrics import METRIC_DEFINITIONS
+from yolo_pipeline.training_config import SageMakerOptions
+
+CHANNEL = "dataset"  # /opt/ml/input/data/dataset/ in the container
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+MAX_SECONDS = 28 * 24 * 3600  # SageMaker's cap on MaxRuntime/MaxWait
+SPOT_WAIT_FACTOR = 2  # wait for spot capacity up to as long again as the job may run
+TAG_PREFIX = "yolo-on-upload"
+TAG_VALUE_MAX = 256
+# The training image runs without internet (network isolation): never let Ultralytics
+# try to reach the hub, fonts or weights; stream logs so CloudWatch sees each epoch.
+ENVIRONMENT = {"YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+PLACEHOLDER_IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/yolo-training:latest"
+PLACEHOLDER_ROLE_ARN = "arn:aws:iam::123456789012:role/yolo-on-upload-sagemaker"
+PLACEHOLDER_OUTPUT_S3_URI = "s3://yolo-artifacts-123456789012/models/"
+PLACEHOLDER_CHECKPOINT_S3_URI = "s3://yolo-artifacts-123456789012/checkpoints/"
+
+
+def tag_value(text: str) -> str:
+    """``text`` made acceptable as a SageMaker tag value.
+
+    Allowed: letters, digits, spaces (any script) and ``_ . : / = + - @``, at most 256
+    characters; anything else becomes ``_`` (a dataset folder may hold ``&`` or ``,``).
+    """
+    out = []
+    for ch in text:
+        ok = unicodedata.category(ch)[0] in "LNZ" or ch in "_.:/=+-@"
+        out.append(ch if ok else "_")
+    return "".join(out)[:TAG_VALUE_MAX]
+
+
+def spot_wait_seconds(max_runtime_seconds: int) -> int:
+    """MaxWaitTimeInSeconds: at least the runtime (SageMaker requires it), at most 28 days."""
+    return max(max_runtime_seconds, min(max_runtime_seconds * SPOT_WAIT_FACTOR, MAX_SECONDS))
+
+
+def _join(base: str, *parts: str) -> str:
+    return base.rstrip("/") + "/" + "/".join(p.strip("/") for p in parts) + "/"
+
+
+def build_training_job_request(
+    *,
+    job_name: str,
+    dataset_uri: str,
+    image_uri: str,
+    role_arn: str,
+    output_s3_uri: str,
+    checkpoint_s3_uri: str,
+    options: SageMakerOptions,
+    train_args: Mapping[str, Any] | None = None,
+    data_yaml_etag: str = "",
+    data_yaml_version: str | None = None,
+    pipeline_name: str = TAG_PREFIX,
+) -> dict[str, Any]:
+    """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml).
+
+    ``train_args`` are the checked Ultralytics arguments from training.yaml; they are sent
+    as string hyperparameters (ValueError past SageMaker's 100 entries / 2,500 chars).
+    """
+    if not dataset_uri.startswith("s3://"):
+        raise ValueError(f"dataset_uri must be an s3:// folder, got {dataset_uri!r}")
+    dataset_folder = dataset_uri if dataset_uri.endswith("/") else dataset_uri + "/"
+    runtime = min(options.max_runtime_seconds, MAX_SECONDS)
+    tags = [
+        {"Key": f"{TAG_PREFIX}:pipeline", "Value": tag_value(pipeline_name)},
+        {"Key": f"{TAG_PREFIX}:dataset", "Value": tag_value(dataset_folder)},
+    ]
+    if data_yaml_etag:
+        tags.append({"Key": f"{TAG_PREFIX}:data-yaml-etag", "Value": tag_value(data_yaml_etag)})
+    if data_yaml_version:
+        tags.append(
+            {"Key": f"{TAG_PREFIX}:data-yaml-version", "Value": tag_value(data_yaml_version)}
+        )
+    stopping: dict[str, int] = {"MaxRuntimeInSeconds": runtime}
+    request: dict[str, Any] = {
+        "TrainingJobName": job_name,
+        "RoleArn": role_arn,
+        "AlgorithmSpecification": {
+            "TrainingImage": image_uri,
+            "TrainingInputMode": options.input_mode,
+            "MetricDefinitions": [dict(m) for m in METRIC_DEFINITIONS],
+            "EnableSageMakerMetricsTimeSeries": True,
+        },
+        "HyperParameters": encode_hyperparameters(dict(train_args or {})),
+        "InputDataConfig": [
+            {
+                "ChannelName": CHANNEL,
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": dataset_folder,
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+                "InputMode": options.input_mode,
+            }
+        ],
+        "OutputDataConfig": {"S3OutputPath": output_s3_uri},
+        # One instance: Ultralytics has no multi-node training.
+        "ResourceConfig": {
+            "InstanceType": options.instance_type,
+            "InstanceCount": 1,
+            "VolumeSizeInGB": options.volume_size_gb,
+        },
+        "StoppingCondition": stopping,
+        "EnableNetworkIsolation": True,
+        "EnableManagedSpotTraining": options.spot,
+        "Environment": dict(ENVIRONMENT),
+        "Tags": tags,
+    }
+    if options.spot:
+        stopping["MaxWaitTimeInSeconds"] = spot_wait_seconds(runtime)
+        # One sub-prefix per job, so a restarted spot job resumes only its own run.
+        request["CheckpointConfig"] = {
+            "S3Uri": _join(checkpoint_s3_uri, job_name),
+            "LocalPath": CHECKPOINT_LOCAL_PATH,
+        }
+    return request

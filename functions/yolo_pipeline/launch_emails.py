@@ -1,0 +1,252 @@
+"""The launcher's emails, as pure renderers: rejection, training started, quota reached.
+
+Plain text for a mail client: short lines, a heading per block, and always what to do
+next. Subjects go through :func:`yolo_pipeline.emails.subject_line` (ASCII, < 100 chars).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from yolo_pipeline.emails import (
+    Email,
+    subject_line,
+    training_job_console_url,
+    training_job_logs_url,
+)
+from yolo_pipeline.findings import Finding
+
+SUBJECT_PREFIX = "YOLO"
+MAX_LISTED = 100  # findings per list; SNS bodies stop at 256 KB and inboxes much earlier
+WIDTH = 78
+
+
+def _heading(title: str) -> list[str]:
+    return ["", title, "-" * len(title)]
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    ) or [indent.rstrip()]
+
+
+def format_finding(index: int, finding: Finding) -> list[str]:
+    """``3. labels/train/a.txt, line 4, field class`` then the message and the fix."""
+    where = finding.file + (f", line {finding.line}" if finding.line is not None else "")
+    if finding.field:
+        where += f", {finding.field}"
+    number = f"{index:>2}. "
+    lines = _wrap(where, " " * len(number))
+    lines[0] = number + lines[0].lstrip()
+    lines += _wrap(finding.message, " " * len(number))
+    if finding.hint:
+        lines += _wrap(f"Fix: {finding.hint}", " " * len(number))
+    return lines
+
+
+def _findings_block(title: str, findings: Sequence[Finding]) -> list[str]:
+    if not findings:
+        return []
+    lines = _heading(f"{title} ({len(findings)})")
+    for i, finding in enumerate(findings[:MAX_LISTED], start=1):
+        lines += format_finding(i, finding)
+    if len(findings) > MAX_LISTED:
+        lines.append(
+            f"... and {len(findings) - MAX_LISTED} more: run `yolo-pipeline validate` to see all."
+        )
+    return lines
+
+
+def _hours(seconds: int) -> str:
+    hours = seconds / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{seconds // 60} min"
+
+
+def _dataset_name(dataset_uri: str) -> str:
+    return dataset_uri.rstrip("/").rsplit("/", 1)[-1] or dataset_uri
+
+
+def render_rejection(
+    *,
+    dataset_uri: str,
+    errors: Sequence[Finding],
+    warnings: Sequence[Finding] = (),
+    refused_by_sagemaker: bool = False,
+) -> Email:
+    """The dataset (or its training request) cannot train: every problem and the fix."""
+    if refused_by_sagemaker:
+        intro = "SageMaker refused the training job for this dataset, so nothing is running."
+    else:
+        intro = "This dataset has problems that would stop training, so no job was started."
+    lines = [intro, "", f"Dataset: {dataset_uri}"]
+    lines += _findings_block("Problems to fix", errors)
+    lines += _findings_block("Warnings", warnings)
+    lines += _heading("What to do next")
+    lines += [
+        "1. Fix the problems above in your copy of the dataset, and check it:",
+        "     yolo-pipeline validate ./your-dataset",
+        "2. Upload the fixed files, with data.yaml last (that upload starts a new check):",
+        f"     yolo-pipeline upload ./your-dataset {dataset_uri}",
+        "",
+        "Nothing you uploaded was changed or deleted.",
+    ]
+    status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
+    return Email(
+        subject=subject_line(SUBJECT_PREFIX, status, _dataset_name(dataset_uri)),
+        body="\n".join(lines) + "\n",
+        attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
+    )
+
+
+def _split_table(stats: Mapping[str, Any]) -> list[str]:
+    splits = stats.get("splits") or {}
+    if not isinstance(splits, Mapping) or not splits:
+        return []
+    columns = ("images", "labelled", "background", "instances")
+    rows: list[tuple[str, ...]] = [("split", *columns)]
+    for name, values in splits.items():
+        values = values if isinstance(values, Mapping) else {}
+        rows.append((str(name), *(str(values.get(c, "-")) for c in columns)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns) + 1)]
+    return [
+        "  "
+        + "  ".join(
+            cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        for row in rows
+    ]
+
+
+def _class_line(stats: Mapping[str, Any]) -> str:
+    names = stats.get("names")
+    count = stats.get("classes", len(names) if isinstance(names, Sequence | Mapping) else "?")
+    if isinstance(names, Mapping):
+        names = list(names.values())
+    if isinstance(names, Sequence) and not isinstance(names, str) and names:
+        shown = ", ".join(str(n) for n in list(names)[:12])
+        more = f", ... ({len(names) - 12} more)" if len(names) > 12 else ""
+        return f"{count} ({shown}{more})"
+    return str(count)
+
+
+def render_started(
+    *,
+    dataset_uri: str,
+    job_name: str,
+    region: str,
+    instance_type: str,
+    spot: bool,
+    max_runtime_seconds: int,
+    input_mode: str = "File",
+    max_wait_seconds: int | None = None,
+    stats: Mapping[str, Any] | None = None,
+    warnings: Sequence[Finding] = (),
+    train_args: Mapping[str, str] | None = None,
+) -> Email:
+    """Training started: the job, where it runs, the dataset summary and the links."""
+    stats = stats or {}
+    spot_text = "on" if spot else "off"
+    if spot and max_wait_seconds:
+        spot_text += f" (waits up to {_hours(max_wait_seconds)} in all for spot capacity)"
+    lines = [
+        "Your dataset passed validation and a SageMaker training job has started.",
+        "",
+        f"Dataset:      {dataset_uri}",
+    ]
+    lines += _heading("Training job")
+    lines += [
+        f"Name:         {job_name}",
+        f"Instance:     {instance_type}, 1 instance",
+        f"Spot:         {spot_text}",
+        f"Max runtime:  {_hours(max_runtime_seconds)}",
+        f"Input mode:   {input_mode}",
+    ]
+    if train_args:
+        lines.append("Settings:     " + ", ".join(f"{k}={v}" for k, v in train_args.items()))
+    else:
+        lines.append("Settings:     defaults (no training.yaml)")
+    lines += ["", "Console:", f"  {training_job_console_url(region, job_name)}"]
+    lines += ["Logs:", f"  {training_job_logs_url(region, job_name)}"]
+    table = _split_table(stats)
+    if table or stats:
+        lines += _heading("Dataset summary")
+        if stats.get("task"):
+            lines.append(f"Task:     {stats['task']}")
+        lines.append(f"Classes:  {_class_line(stats)}")
+        if table:
+            lines += ["", *table]
+    lines += _findings_block("Warnings", warnings)
+    lines += _heading("What happens next")
+    lines += _wrap(
+        "You will get one more email when the job completes, fails or is stopped, "
+        "with its metrics, duration, cost-relevant billable time and the model location.",
+        "",
+    )
+    return Email(
+        subject=subject_line(SUBJECT_PREFIX, "Training started", _dataset_name(dataset_uri)),
+        body="\n".join(lines) + "\n",
+        attributes={"kind": "JobStarted", "dataset": dataset_uri, "job_name": job_name},
+    )
+
+
+def quota_name(instance_type: str, spot: bool) -> str:
+    """The Service Quotas name SageMaker enforces for one training instance type."""
+    return f"{instance_type} for {'spot ' if spot else ''}training job usage"
+
+
+def service_quotas_url(region: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/servicequotas/home/services/"
+        f"sagemaker/quotas?region={region}"
+    )
+
+
+def render_quota(
+    *,
+    dataset_uri: str,
+    job_name: str,
+    region: str,
+    instance_type: str,
+    spot: bool,
+    message: str,
+    allowed_instance_types: Sequence[str] = (),
+) -> Email:
+    """CreateTrainingJob hit an account quota (often 0 for GPUs on new accounts)."""
+    quota = quota_name(instance_type, spot)
+    others = [t for t in allowed_instance_types if t != instance_type]
+    lines = [
+        "The dataset is valid, but the training job could not start: an AWS account",
+        "quota for SageMaker is too low.",
+        "",
+        f"Dataset:   {dataset_uri}",
+        f"Job:       {job_name} (not created)",
+        f'Quota:     "{quota}" in {region}',
+        "",
+        "SageMaker said:",
+        *_wrap(message, "  "),
+    ]
+    lines += _heading("How to fix it")
+    lines += [
+        "1. Open Service Quotas for SageMaker:",
+        f"     {service_quotas_url(region)}",
+        f'   search for "{quota}" and request at least 1.',
+        "   (New accounts often have 0 for GPU types; approval can take a day.)",
+        "2. Or train on a type you have quota for, in training.yaml beside data.yaml:",
+        "     sagemaker:",
+        f"       instance_type: {others[0] if others else instance_type}",
+        f"       spot: {'false' if spot else 'true'}",
+    ]
+    if others:
+        lines += _wrap("Allowed types: " + ", ".join(others), "   ")
+    lines += [
+        "3. Then re-drive the failed event from the launcher's on-failure destination,",
+        "   or upload data.yaml again.",
+    ]
+    return Email(
+        subject=subject_line(SUBJECT_PREFIX, "Quota reached", _dataset_name(dataset_uri)),
+        body="\n".join(lines) + "\n",
+        attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
+    )

@@ -1,0 +1,116 @@
+"""Parse the S3 "Object Created" EventBridge event into the upload it announces.
+
+Keys arrive URL-encoded (``+`` for a space); Powertools' data class decodes them. One
+upload (one write of one object) is identified by bucket, key, sequencer, version id
+(versioned buckets only) and ETag: a redelivered event carries the same values, a new
+write of the same key gets a new sequencer. moto writes ``eTag`` where AWS writes
+``etag``, and gives every event the same ``id`` (so ``id`` is never part of the identity).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+
+DATA_YAML = "data.yaml"
+TRAINING_YAML = "training.yaml"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A data.yaml write under the dataset prefix: the trigger for one training job."""
+
+    bucket: str
+    key: str  # decoded, e.g. "datasets/my set/data.yaml"
+    sequencer: str
+    etag: str = ""
+    version_id: str | None = None
+    size: int | None = None
+    reason: str = ""
+
+    @property
+    def folder(self) -> str:
+        """The dataset folder key, with a trailing slash: ``datasets/my set/``."""
+        return self.key[: -len(DATA_YAML)]
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def folder_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.folder}"
+
+    def dataset_name(self, dataset_prefix: str) -> str:
+        """The folder path below the dataset prefix (``my set``, or ``team/set`` nested)."""
+        return self.folder.removeprefix(dataset_prefix).strip("/")
+
+    def identity(self) -> dict[str, str]:
+        """What makes this write unique; the idempotency payload and the job-name seed."""
+        ident = {"bucket": self.bucket, "key": self.key, "sequencer": self.sequencer}
+        if self.version_id:
+            ident["version_id"] = self.version_id
+        if self.etag:
+            ident["etag"] = self.etag
+        return ident
+
+    def identity_hash(self) -> str:
+        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_identity(cls, ident: dict[str, str]) -> Upload:
+        return cls(
+            bucket=ident["bucket"],
+            key=ident["key"],
+            sequencer=ident["sequencer"],
+            etag=ident.get("etag", ""),
+            version_id=ident.get("version_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An event the launcher does not act on, and why (logged, never an error)."""
+
+    reason: str
+
+
+def parse_upload(event: dict[str, Any], dataset_prefix: str) -> Upload | Ignored:
+    """The upload in ``event``, or why the event is not a dataset upload."""
+    if not isinstance(event, dict):
+        return Ignored("event is not a JSON object")
+    if event.get("source") != "aws.s3" or event.get("detail-type") != "Object Created":
+        return Ignored(
+            f"not an S3 Object Created event (source={event.get('source')!r}, "
+            f"detail-type={event.get('detail-type')!r})"
+        )
+    parsed = S3EventBridgeNotificationEvent(event)
+    raw_object = parsed.detail.get("object") or {}
+    bucket = (parsed.detail.get("bucket") or {}).get("name")
+    if not bucket or not raw_object.get("key") or not raw_object.get("sequencer"):
+        return Ignored("event has no bucket name, object key or sequencer")
+    obj = parsed.detail.object
+    key = obj.key
+    prefix = dataset_prefix.lstrip("/")
+    if not key.startswith(prefix):
+        return Ignored(f"key {key!r} is outside the dataset prefix {prefix!r}")
+    if key.rsplit("/", 1)[-1] != DATA_YAML or len(key) <= len(prefix) + len(DATA_YAML) + 1:
+        return Ignored(f"key {key!r} is not <prefix><dataset>/{DATA_YAML}")
+    if not key[len(prefix) : -len(DATA_YAML)].strip("/"):
+        return Ignored(f"key {key!r} has no dataset folder")
+    version = raw_object.get("version-id")
+    return Upload(
+        bucket=str(bucket),
+        key=key,
+        sequencer=str(obj.sequencer),
+        # AWS writes "etag"; moto writes "eTag". ETags are quoted in some clients.
+        etag=str(raw_object.get("etag") or raw_object.get("eTag") or "").strip('"'),
+        version_id=str(version) if version not in (None, "", "null") else None,
+        size=obj.size,
+        reason=str(parsed.detail.reason or ""),
+    )

@@ -1,0 +1,268 @@
+"""The optional ``training.yaml`` beside data.yaml: Ultralytics train arguments plus a
+``sagemaker:`` section, parsed safely and checked before any job starts.
+
+Pure: takes the file's text and the stack's settings, returns the effective options and
+every finding (with the line it is on). Train arguments are checked by
+:func:`yolo_pipeline.hyperparameters.check_hyperparameters`, which mirrors the pinned
+Ultralytics' own checks from the generated :mod:`yolo_pipeline.train_args` snapshot.
+
+Example::
+
+    epochs: 50
+    imgsz: 640
+    sagemaker:
+      instance_type: ml.g5.xlarge
+      spot: true
+      max_runtime_hours: 6
+      volume_size_gb: 100
+      input_mode: FastFile
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from yolo_pipeline.findings import Finding, error
+from yolo_pipeline.hyperparameters import check_hyperparameters
+from yolo_pipeline.settings import LauncherSettings
+
+FILE = "training.yaml"
+MAX_BYTES = 64 * 1024  # a config, not a dataset: refuse anything bigger before parsing
+INPUT_MODES = ("File", "FastFile")
+MAX_VOLUME_GB = 16384  # CreateTrainingJob VolumeSizeInGB limit
+SAGEMAKER_KEYS = (
+    "instance_type",
+    "spot",
+    "max_runtime_hours",
+    "volume_size_gb",
+    "input_mode",
+    "instance_count",
+)
+
+
+@dataclass(frozen=True)
+class SageMakerOptions:
+    """Where and how the job runs: the stack defaults, overridden by training.yaml."""
+
+    instance_type: str
+    spot: bool
+    max_runtime_seconds: int
+    volume_size_gb: int
+    input_mode: str
+
+    @classmethod
+    def defaults(cls, settings: LauncherSettings) -> SageMakerOptions:
+        return cls(
+            instance_type=settings.instance_type,
+            spot=settings.use_spot,
+            max_runtime_seconds=settings.max_runtime_seconds,
+            volume_size_gb=settings.volume_size_gb,
+            input_mode=settings.input_mode,
+        )
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    train_args: dict[str, Any]
+    sagemaker: SageMakerOptions
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def _key_lines(root: yaml.Node | None) -> tuple[dict[str, int], dict[str, int], list[Finding]]:
+    """1-based lines of top-level and ``sagemaker:`` keys, plus duplicate-key errors."""
+    top: dict[str, int] = {}
+    section: dict[str, int] = {}
+    dupes: list[Finding] = []
+
+    def collect(node: yaml.Node, into: dict[str, int], where: str) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key_node, _ in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in into:
+                dupes.append(
+                    error(
+                        FILE,
+                        f"is set twice{where} (also on line {into[key]})",
+                        line=line,
+                        field=key,
+                        hint="keep one",
+                    )
+                )
+            into[key] = line
+
+    if root is not None:
+        collect(root, top, "")
+        if isinstance(root, yaml.MappingNode):
+            for key_node, value_node in root.value:
+                if key_node.value == "sagemaker":
+                    collect(value_node, section, " in sagemaker")
+    return top, section, dupes
+
+
+def _with_line(finding: Finding, lines: dict[str, int]) -> Finding:
+    line = lines.get(finding.field or "") if finding.line is None else finding.line
+    return dataclasses.replace(finding, file=FILE, line=line)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _sagemaker_options(
+    section: dict[str, Any], settings: LauncherSettings, lines: dict[str, int]
+) -> tuple[SageMakerOptions, list[Finding]]:
+    opts = SageMakerOptions.defaults(settings)
+    problems: list[Finding] = []
+
+    def bad(key: str, message: str, hint: str) -> None:
+        problems.append(
+            error(FILE, message, line=lines.get(key), field=f"sagemaker.{key}", hint=hint)
+        )
+
+    for key in section:
+        if key not in SAGEMAKER_KEYS:
+            close = difflib.get_close_matches(str(key), SAGEMAKER_KEYS, n=1, cutoff=0.6)
+            bad(
+                str(key),
+                "is not a sagemaker option",
+                f"did you mean {close[0]}?" if close else f"use one of {', '.join(SAGEMAKER_KEYS)}",
+            )
+
+    if "instance_type" in section:
+        value = section["instance_type"]
+        allowed = settings.allowed_instance_types
+        if not isinstance(value, str) or value not in allowed:
+            bad(
+                "instance_type",
+                f"{value!r} is not allowed by this stack",
+                f"use one of {', '.join(allowed)} (the stack's ALLOWED_INSTANCE_TYPES)",
+            )
+        else:
+            opts = dataclasses.replace(opts, instance_type=value)
+    if "spot" in section:
+        if not isinstance(section["spot"], bool):
+            bad("spot", f"must be true or false, got {section['spot']!r}", "write spot: true")
+        else:
+            opts = dataclasses.replace(opts, spot=section["spot"])
+    if "max_runtime_hours" in section:
+        value = section["max_runtime_hours"]
+        cap_hours = settings.max_runtime_seconds / 3600
+        if not _is_number(value) or not math.isfinite(value) or value <= 0:
+            bad("max_runtime_hours", f"must be a positive number, got {value!r}", "e.g. 6")
+        elif value > cap_hours:
+            bad(
+                "max_runtime_hours",
+                f"{value:g} h is above this stack's limit of {cap_hours:g} h",
+                f"use at most {cap_hours:g}, or raise the stack's MAX_RUNTIME_SECONDS",
+            )
+        else:
+            opts = dataclasses.replace(opts, max_runtime_seconds=max(60, round(value * 3600)))
+    if "volume_size_gb" in section:
+        value = section["volume_size_gb"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_VOLUME_GB:
+            bad(
+                "volume_size_gb",
+                f"must be a whole number of GB from 1 to {MAX_VOLUME_GB}, got {value!r}",
+                "size it to about 2x the dataset plus 10 GB",
+            )
+        else:
+            opts = dataclasses.replace(opts, volume_size_gb=value)
+    if "input_mode" in section:
+        value = section["input_mode"]
+        if value not in INPUT_MODES:
+            bad(
+                "input_mode",
+                f"must be File or FastFile, got {value!r}",
+                "File copies the dataset to the instance; FastFile streams it",
+            )
+        else:
+            opts = dataclasses.replace(opts, input_mode=value)
+    if "instance_count" in section and section["instance_count"] != 1:
+        bad(
+            "instance_count",
+            f"must be 1, got {section['instance_count']!r}: Ultralytics has no multi-node mode",
+            "remove instance_count; pick a bigger instance_type to train faster",
+        )
+    return opts, problems
+
+
+def parse_training_config(text: str | bytes | None, settings: LauncherSettings) -> TrainingConfig:
+    """Parse and check ``training.yaml`` (``None``: no file, the stack defaults apply)."""
+    defaults = SageMakerOptions.defaults(settings)
+    if text is None:
+        return TrainingConfig({}, defaults)
+    if len(text) > MAX_BYTES:
+        return TrainingConfig(
+            {},
+            defaults,
+            [error(FILE, f"is larger than {MAX_BYTES // 1024} KiB", hint="keep only settings")],
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return TrainingConfig({}, defaults, [error(FILE, "is not UTF-8 text", hint="re-save")])
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return TrainingConfig(
+            {},
+            defaults,
+            [
+                error(
+                    FILE,
+                    f"is not valid YAML: {problem}",
+                    line=mark.line + 1 if mark is not None else None,
+                    hint="fix the YAML syntax (check indentation and colons)",
+                )
+            ],
+        )
+    if data is None:
+        return TrainingConfig({}, defaults)
+    if not isinstance(data, dict):
+        return TrainingConfig(
+            {},
+            defaults,
+            [error(FILE, "must be a mapping of key: value lines", hint="e.g. 'epochs: 50'")],
+        )
+    top_lines, section_lines, problems = _key_lines(root)
+    data = {str(k): v for k, v in data.items()}
+    section = data.pop("sagemaker", None) or {}
+    options = defaults
+    if not isinstance(section, dict):
+        problems.append(
+            error(
+                FILE,
+                "must be a mapping of option: value lines",
+                line=top_lines.get("sagemaker"),
+                field="sagemaker",
+                hint="e.g. 'sagemaker:' then '  instance_type: ml.g4dn.xlarge'",
+            )
+        )
+    else:
+        options, more = _sagemaker_options(
+            {str(k): v for k, v in section.items()}, settings, section_lines
+        )
+        problems.extend(more)
+    for finding in check_hyperparameters(data, FILE):
+        problems.append(_with_line(finding, top_lines))
+    problems.sort(key=lambda f: f.line or 0)
+    errors = [f for f in problems if f.severity == "error"]
+    warnings = [f for f in problems if f.severity == "warning"]
+    return TrainingConfig(data, options, errors, warnings)
