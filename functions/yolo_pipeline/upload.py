@@ -1,0 +1,408 @@
+"""``yolo-pipeline upload``: send a local dataset to ``s3://bucket/datasets/<name>/`` safely.
+
+The launcher fires on ``datasets/*/data.yaml``, so ``data.yaml`` goes up last, only after
+every other file has been stored: training can never start on a half-uploaded dataset.
+
+Resume: a file is skipped when an object with the same size and checksum is already there.
+The checksum is the S3 ETag we expect for the file: the MD5 for a single PUT, and for a
+multipart upload the MD5 of the parts' MD5s plus ``-<parts>``, computed with the same part
+size the transfer manager uses. One ListObjectsV2 call per 1,000 keys then decides for the
+whole dataset. With SSE-KMS the ETag is not an MD5, so every upload also stores the file's
+MD5 in the object metadata (``x-amz-meta-md5``) and a size match with a different ETag is
+settled by one HeadObject. Nothing is ever deleted; objects under the prefix that are not
+in the local folder are reported, since the launcher will train on them too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from botocore.exceptions import BotoCoreError, ClientError
+from s3transfer.subscribers import BaseSubscriber
+from s3transfer.utils import ChunksizeAdjuster
+
+from yolo_pipeline import aws
+
+DATA_YAML = "data.yaml"
+MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
+DEFAULT_CONCURRENCY = 8
+_HASH_BLOCK = 1024 * 1024
+_DEST_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.*)$")
+_DATASET_PREFIX = re.compile(r"^datasets/[^/]+/$")
+
+
+class UploadError(Exception):
+    """A problem the user can fix; the message says what to do."""
+
+
+def transfer_config(concurrency: int = DEFAULT_CONCURRENCY) -> TransferConfig:
+    # "classic" pins the pure-Python transfer manager: the CRT one ignores botocore event
+    # hooks and computes parts differently, which would break the ETag comparison.
+    return TransferConfig(
+        max_concurrency=concurrency,
+        multipart_threshold=8 * 1024 * 1024,
+        multipart_chunksize=8 * 1024 * 1024,
+        preferred_transfer_client="classic",
+    )
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path
+    key: str
+    size: int
+    md5: str = ""  # hex digest of the whole file
+    etag: str = ""  # the ETag S3 will report for it under our transfer config
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    size: int
+    etag: str  # without the surrounding quotes
+
+
+@dataclass
+class UploadPlan:
+    bucket: str
+    prefix: str
+    data_yaml: LocalFile
+    to_upload: list[LocalFile] = field(default_factory=list)
+    unchanged: list[LocalFile] = field(default_factory=list)
+    data_yaml_unchanged: bool = False
+    extra_remote: list[str] = field(default_factory=list)  # under the prefix, not local
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(f.size for f in self.to_upload)
+
+
+@dataclass
+class UploadResult:
+    uploaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> reason
+    data_yaml_uploaded: bool = False
+
+
+def parse_destination(uri: str) -> tuple[str, str]:
+    """``s3://bucket/datasets/<name>/`` -> (bucket, ``datasets/<name>/``); raises UploadError."""
+    match = _DEST_PATTERN.match(uri.strip())
+    if not match:
+        raise UploadError(
+            f"destination {uri!r} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
+        )
+    key = match["key"]
+    if key and not key.endswith("/"):
+        key += "/"
+    if not _DATASET_PREFIX.match(key):
+        raise UploadError(
+            f"destination {uri!r}: the pipeline only watches datasets/<name>/data.yaml; "
+            f"use s3://{match['bucket']}/datasets/<name>/ (one folder level, no slashes in the "
+            "name)"
+        )
+    return match["bucket"], key
+
+
+def dataset_root(path: Path) -> Path:
+    """PATH may be the dataset folder or its data.yaml."""
+    root = path.parent if path.is_file() and path.name == DATA_YAML else path
+    if not root.is_dir():
+        raise UploadError(f"{path}: not a folder; pass the dataset folder that holds data.yaml")
+    if not (root / DATA_YAML).is_file():
+        raise UploadError(
+            f"{root}: no {DATA_YAML} at the top of the folder; the pipeline starts training "
+            f"when {DATA_YAML} arrives, so the folder must contain one"
+        )
+    return root
+
+
+def _skipped_name(relative: Path) -> bool:
+    # Hidden files (.DS_Store, .git) and Ultralytics' labels.cache are not dataset content.
+    return any(part.startswith(".") for part in relative.parts) or relative.suffix == ".cache"
+
+
+def collect_files(root: Path, prefix: str) -> list[LocalFile]:
+    """Every dataset file under ``root`` with its destination key, sorted, sizes only."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not _skipped_name(relative):
+            files.append(LocalFile(path, prefix + relative.as_posix(), path.stat().st_size))
+    return files
+
+
+def expected_etag(md5_parts: list[bytes], whole_md5: str) -> str:
+    """The ETag S3 reports: the MD5 for one PUT, md5(part md5s)-N for a multipart upload."""
+    if not md5_parts:
+        return whole_md5
+    return f"{hashlib.md5(b''.join(md5_parts), usedforsecurity=False).hexdigest()}-{len(md5_parts)}"
+
+
+def hash_file(local: LocalFile, config: TransferConfig) -> LocalFile:
+    """Fill in ``md5`` and ``etag`` with one read of the file."""
+    multipart = local.size >= config.multipart_threshold
+    part_size = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, local.size)
+    whole = hashlib.md5(usedforsecurity=False)
+    parts: list[bytes] = []
+    part = hashlib.md5(usedforsecurity=False)
+    in_part = 0
+    with local.path.open("rb") as handle:
+        while block := handle.read(min(_HASH_BLOCK, part_size - in_part)):
+            whole.update(block)
+            part.update(block)
+            in_part += len(block)
+            if in_part == part_size:
+                parts.append(part.digest())
+                part, in_part = hashlib.md5(usedforsecurity=False), 0
+    if in_part:
+        parts.append(part.digest())
+    etag = expected_etag(parts if multipart else [], whole.hexdigest())
+    return LocalFile(local.path, local.key, local.size, whole.hexdigest(), etag)
+
+
+def is_unchanged(local: LocalFile, remote: RemoteObject | None, remote_md5: str | None) -> bool:
+    """Same size and (same ETag, or same MD5 in metadata when the ETag is not an MD5)."""
+    if remote is None or remote.size != local.size:
+        return False
+    return remote.etag == local.etag or (remote_md5 is not None and remote_md5 == local.md5)
+
+
+def list_remote(s3: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
+    remote: dict[str, RemoteObject] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            remote[obj["Key"]] = RemoteObject(int(obj["Size"]), str(obj["ETag"]).strip('"'))
+    return remote
+
+
+def _remote_md5(s3: Any, bucket: str, key: str) -> str | None:
+    metadata = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+    value = metadata.get(MD5_METADATA_KEY)
+    return str(value) if value else None
+
+
+def plan_upload(
+    s3: Any, root: Path, bucket: str, prefix: str, config: TransferConfig
+) -> UploadPlan:
+    """Hash the local files and compare them with what is already under the prefix."""
+    files = collect_files(root, prefix)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
+        hashed = list(pool.map(lambda f: hash_file(f, config), files))
+    remote = list_remote(s3, bucket, prefix)
+    data_key = prefix + DATA_YAML
+    plan = UploadPlan(bucket, prefix, next(f for f in hashed if f.key == data_key))
+    for local in hashed:
+        current = remote.get(local.key)
+        md5 = None
+        if current and current.size == local.size and current.etag != local.etag:
+            md5 = _remote_md5(s3, bucket, local.key)
+        unchanged = is_unchanged(local, current, md5)
+        if local.key == data_key:
+            plan.data_yaml_unchanged = unchanged
+        else:
+            (plan.unchanged if unchanged else plan.to_upload).append(local)
+    local_keys = {f.key for f in hashed}
+    plan.extra_remote = sorted(k for k in remote if k not in local_keys)
+    return plan
+
+
+class _Progress(BaseSubscriber):
+    """Feeds the two progress bars; s3transfer calls it from its worker threads."""
+
+    def __init__(self, files_bar: Any, bytes_bar: Any, lock: threading.Lock) -> None:
+        self._files, self._bytes, self._lock = files_bar, bytes_bar, lock
+
+    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+        with self._lock:  # negative on a retried part: the bar goes back, as it should
+            self._bytes.update(bytes_transferred)
+
+    def on_done(self, future: Any, **kwargs: Any) -> None:
+        with self._lock:
+            self._files.update(1)
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def transfer(
+    s3: Any,
+    bucket: str,
+    files: Iterable[LocalFile],
+    config: TransferConfig,
+    *,
+    progress: bool = True,
+    label: str = "files",
+) -> tuple[list[str], dict[str, str]]:
+    """Upload ``files`` concurrently (bounded by ``config.max_concurrency``); wait for all.
+
+    Returns (uploaded keys, {failed key: reason}). One failure does not stop the others,
+    so a rerun has less left to do.
+    """
+    from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only; Lambdas never import it
+
+    files = list(files)
+    lock = threading.Lock()
+    uploaded: list[str] = []
+    failed: dict[str, str] = {}
+    total = sum(f.size for f in files)
+    with (
+        tqdm(total=len(files), desc=label, unit="file", disable=not progress) as files_bar,
+        tqdm(total=total, desc="bytes", unit="B", unit_scale=True, disable=not progress) as b_bar,
+        create_transfer_manager(s3, config) as manager,
+    ):
+        subscriber = _Progress(files_bar, b_bar, lock)
+        futures = [
+            (
+                local,
+                manager.upload(
+                    str(local.path),
+                    bucket,
+                    local.key,
+                    extra_args={"Metadata": {MD5_METADATA_KEY: local.md5}},
+                    subscribers=[subscriber],
+                ),
+            )
+            for local in files
+        ]
+        for local, future in futures:
+            try:
+                future.result()
+                uploaded.append(local.key)
+            except (ClientError, BotoCoreError, OSError) as exc:
+                failed[local.key] = _describe_error(exc)
+    return uploaded, failed
+
+
+def what_happens_next(bucket: str, prefix: str) -> str:
+    name = prefix.rstrip("/").rsplit("/", 1)[-1]
+    return (
+        f"data.yaml is in place: the launcher now checks s3://{bucket}/{prefix} "
+        "(usually within a minute).\n"
+        "You will get one email from the pipeline's SNS topic:\n"
+        f"  - 'Dataset rejected: {name}' listing every problem (no job, no cost), or\n"
+        f"  - 'Training started: {name}' with the job name and console links.\n"
+        "When the job ends, a second email: 'Training completed' with mAP50-95, mAP50, "
+        "duration, billable time, spot savings and the model's S3 location, or "
+        "'Training failed'/'Training stopped' with the reason.\n"
+        "Follow it meanwhile with: yolo-pipeline status"
+    )
+
+
+Validator = Callable[[Path], Any]
+
+
+def _default_validator(root: Path) -> Any:
+    from yolo_pipeline.validation import validate_location
+
+    return validate_location(str(root))
+
+
+def upload_dataset(
+    path: Path,
+    destination: str,
+    *,
+    force: bool = False,
+    retrain: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    config: TransferConfig | None = None,
+    progress: bool = True,
+    out: TextIO = sys.stdout,
+    validator: Validator = _default_validator,
+) -> int:
+    """The ``upload`` command. Returns the exit code: 0 done, 1 refused or failed, 2 usage."""
+    try:
+        bucket, prefix = parse_destination(destination)
+        root = dataset_root(path)
+    except UploadError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    config = config or transfer_config(concurrency)
+
+    print(f"Validating {root} ...", file=out)
+    report = validator(root)
+    print(report.render_text(), file=out)
+    if not report.valid:
+        if not force:
+            print(
+                "Refusing to upload: fix the errors above and run this again "
+                "(or pass --force to upload anyway; the launcher would reject it and email "
+                "you the same errors).",
+                file=out,
+            )
+            return 1
+        print("--force: uploading a dataset that failed validation.", file=out)
+
+    s3 = aws.client("s3")
+    try:
+        plan = plan_upload(s3, root, bucket, prefix, config)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
+        print("Check the bucket name, your AWS credentials and region.", file=out)
+        return 1
+
+    total = len(plan.to_upload) + len(plan.unchanged) + 1
+    print(
+        f"{total} files: {len(plan.to_upload)} to upload ({plan.upload_bytes:,} bytes), "
+        f"{len(plan.unchanged)} already there and unchanged (skipped).",
+        file=out,
+    )
+    if plan.extra_remote:
+        shown = ", ".join(plan.extra_remote[:5]) + (" ..." if len(plan.extra_remote) > 5 else "")
+        print(
+            f"note: {len(plan.extra_remote)} object(s) under s3://{bucket}/{prefix} are not in "
+            f"{root} and will be part of the dataset: {shown}. This tool never deletes; remove "
+            f"them with `aws s3 rm` if they do not belong.",
+            file=out,
+        )
+
+    try:
+        uploaded, failed = transfer(s3, bucket, plan.to_upload, config, progress=progress)
+    except (ClientError, BotoCoreError) as exc:
+        uploaded, failed = [], {"*": _describe_error(exc)}
+    if failed:
+        for key, reason in sorted(failed.items()):
+            print(f"failed: {key}: {reason}", file=out)
+        print(
+            f"{len(uploaded)} of {len(plan.to_upload)} files uploaded, {len(failed)} failed. "
+            "data.yaml was NOT uploaded, so no training started. Run the same command again "
+            "to resume: files already uploaded are skipped.",
+            file=out,
+        )
+        return 1
+
+    if plan.data_yaml_unchanged and not uploaded and not retrain:
+        print(
+            "Nothing changed since the last upload, so data.yaml was not uploaded again and no "
+            "new training job starts. Pass --retrain to upload data.yaml anyway and train again.",
+            file=out,
+        )
+        return 0
+
+    # Last, and only now that every other file is stored: this is the training trigger.
+    try:
+        done, failed = transfer(s3, bucket, [plan.data_yaml], config, progress=False)
+    except (ClientError, BotoCoreError) as exc:
+        done, failed = [], {plan.data_yaml.key: _describe_error(exc)}
+    if failed:
+        print(
+            f"failed: {plan.data_yaml.key}: {failed[plan.data_yaml.key]}. Every other file is "
+            "uploaded; run the same command again to upload data.yaml and start training.",
+            file=out,
+        )
+        return 1
+    print(f"Uploaded {len(uploaded) + len(done)} files to s3://{bucket}/{prefix}.", file=out)
+    print(what_happens_next(bucket, prefix), file=out)
+    return 0
