@@ -1,0 +1,266 @@
+"""Read-only access to a dataset in a local folder or under an S3 prefix.
+
+The validator only needs three things: one recursive listing (cached), a bounded read of
+one file, and many small reads (label files) with bounded concurrency. Both backends
+give paths relative to the dataset root in POSIX form, so the checks are the same code.
+Nothing here writes or deletes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+DEFAULT_MAX_WORKERS = 32
+
+
+class StorageError(Exception):
+    """A listing or read failed; the message says what and where, for a user."""
+
+
+class FileTooLargeError(StorageError):
+    """A read with ``max_bytes`` found a larger file."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str  # relative to the dataset root, POSIX separators
+    size: int
+    etag: str | None = None
+
+
+class Storage(Protocol):
+    uri: str
+
+    def list_files(self) -> list[FileInfo]: ...
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes: ...
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int = DEFAULT_MAX_WORKERS,
+    ) -> Iterator[tuple[str, T]]: ...
+
+
+def bounded_map(
+    paths: Iterable[str],
+    read: Callable[[str], bytes],
+    fn: Callable[[str, bytes], T],
+    max_workers: int,
+) -> Iterator[tuple[str, T]]:
+    """Yield ``(path, fn(path, read(path)))`` in completion order, streamed.
+
+    ``fn`` runs in the worker right after the read, so a body lives only as long as one
+    call; at most ``2 * max_workers`` reads are in flight, so memory stays flat however
+    many paths there are. The first read error is raised (as ``StorageError``) by the
+    iterator after in-flight work is cancelled.
+    """
+    workers = max(1, max_workers)
+
+    def task(path: str) -> T:
+        return fn(path, read(path))
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="storage-read") as pool:
+        pending: deque[tuple[str, Future[T]]] = deque()
+        it = iter(paths)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < 2 * workers:
+                    try:
+                        path = next(it)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending.append((path, pool.submit(task, path)))
+                if not pending:
+                    return
+                # Oldest first keeps the window moving; completion order hardly differs
+                # when requests have similar latency.
+                path, future = pending.popleft()
+                yield path, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _clean_rel(path: str) -> str:
+    return path.replace(os.sep, "/").lstrip("/")
+
+
+class LocalStorage:
+    """A dataset folder on disk."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.uri = str(self.root)
+        self._files: list[FileInfo] | None = None
+        self._lock = threading.Lock()
+
+    def list_files(self) -> list[FileInfo]:
+        with self._lock:
+            if self._files is None:
+                if not self.root.is_dir():
+                    raise StorageError(f"{self.root} is not a folder")
+                files: list[FileInfo] = []
+                for dirpath, _dirs, names in os.walk(self.root, onerror=None):
+                    base = Path(dirpath)
+                    for name in names:
+                        full = base / name
+                        try:
+                            st = full.stat()
+                        except OSError:  # a dangling symlink is not a file
+                            continue
+                        rel = full.relative_to(self.root).as_posix()
+                        files.append(FileInfo(rel, st.st_size))
+                files.sort(key=lambda f: f.path)
+                self._files = files
+            return self._files
+
+    def _full(self, path: str) -> Path:
+        full = (self.root / _clean_rel(path)).resolve()
+        if full != self.root and self.root not in full.parents:
+            raise StorageError(f"{path} is outside {self.root}")
+        return full
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        full = self._full(path)
+        try:
+            with full.open("rb") as fh:
+                data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if max_bytes is not None and len(data) > max_bytes:
+            raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
+        return data
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int = 8,
+    ) -> Iterator[tuple[str, T]]:
+        # Local disks gain little beyond a few threads; the default is lower than S3's.
+        return bounded_map(paths, self.read_bytes, fn, max_workers)
+
+
+class S3Storage:
+    """Everything under ``s3://bucket/prefix``; paths are keys minus the prefix."""
+
+    def __init__(self, bucket: str, prefix: str, client: Any | None = None) -> None:
+        prefix = prefix.lstrip("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        self.bucket = bucket
+        self.prefix = prefix
+        self.uri = f"s3://{bucket}/{prefix}"
+        if client is None:
+            from yolo_pipeline import aws
+
+            client = aws.client("s3")
+        self.client = client
+        self._files: list[FileInfo] | None = None
+        self._lock = threading.Lock()
+
+    def list_files(self) -> list[FileInfo]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with self._lock:
+            if self._files is None:
+                files: list[FileInfo] = []
+                try:
+                    paginator = self.client.get_paginator("list_objects_v2")
+                    for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                        for obj in page.get("Contents", []):
+                            key: str = obj["Key"]
+                            rel = key[len(self.prefix) :]
+                            if not rel or rel.endswith("/"):  # "folder" marker objects
+                                continue
+                            etag = obj.get("ETag")
+                            files.append(FileInfo(rel, int(obj.get("Size", 0)), etag))
+                except ClientError as exc:
+                    raise StorageError(f"cannot list {self.uri}: {_aws_reason(exc)}") from exc
+                except BotoCoreError as exc:
+                    raise StorageError(f"cannot list {self.uri}: {exc}") from exc
+                files.sort(key=lambda f: f.path)
+                self._files = files
+            return self._files
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.prefix + path
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if max_bytes is not None:
+            kwargs["Range"] = f"bytes=0-{max_bytes}"  # one byte more tells us it is too big
+        try:
+            response = self.client.get_object(**kwargs)
+            with response["Body"] as body:
+                data: bytes = body.read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # ranged read of an empty object
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {_aws_reason(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {exc}") from exc
+        if max_bytes is not None and len(data) > max_bytes:
+            raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
+        return data
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int = DEFAULT_MAX_WORKERS,
+    ) -> Iterator[tuple[str, T]]:
+        return bounded_map(paths, self.read_bytes, fn, max_workers)
+
+
+def _aws_reason(exc: Any) -> str:
+    err = exc.response.get("Error", {})
+    code = err.get("Code", "error")
+    hints = {
+        "NoSuchBucket": "the bucket does not exist (check the name and region)",
+        "AccessDenied": "access denied (check your credentials and the bucket policy)",
+        "NoSuchKey": "the object does not exist",
+    }
+    return hints.get(code, f"{code}: {err.get('Message', '')}".strip())
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/key`` -> ``('bucket', 'some/key')``."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"{uri!r} is not an s3:// URI")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"{uri!r} has no bucket name")
+    return bucket, key
+
+
+def open_location(location: str, client: Any | None = None) -> tuple[Storage, str]:
+    """Storage and data.yaml name for a folder, its data.yaml, or an s3:// prefix/URI.
+
+    Raises ``FileNotFoundError`` for a local path that does not exist and ``ValueError``
+    for a malformed S3 URI (the CLI turns both into a usage error).
+    """
+    if location.startswith("s3://"):
+        bucket, key = split_s3_uri(location)
+        name = "data.yaml"
+        if key.lower().endswith((".yaml", ".yml")):
+            key, _, name = key.rpartition("/")
+        return S3Storage(bucket, key, client=client), name
+    path = Path(location).expanduser()
+    if path.is_dir():
+        return LocalStorage(path), "data.yaml"
+    if path.is_file():
+        return LocalStorage(path.parent), path.name
+    raise FileNotFoundError(f"{location} does not exist")
