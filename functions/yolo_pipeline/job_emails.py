@@ -349,7 +349,7 @@ def _model_section(status: str, job: Mapping[str, Any]) -> list[str]:
     else:
         lines.append("Model: none (the job did not produce one).")
     if status != "Completed" and isinstance(checkpoints, str) and checkpoints:
-        lines.append(f"Checkpoints (last.pt, for resuming): {checkpoints}")
+        lines.append(f"Checkpoints saved before the end (last.pt): {checkpoints}")
     return lines
 
 
