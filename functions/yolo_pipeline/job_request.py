@@ -20,7 +20,12 @@ CHANNEL = "dataset"  # /opt/ml/input/data/dataset/ in the container
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 MAX_SECONDS = 28 * 24 * 3600  # SageMaker's cap on MaxRuntime/MaxWait
 SPOT_WAIT_FACTOR = 2  # wait for spot capacity up to as long again as the job may run
-TAG_PREFIX = "yolo-on-upload"
+PIPELINE_NAME = "yolo-on-upload"
+# Tag keys read back by the notifier (sagemaker_event.TAG_*) and `yolo-pipeline status`.
+TAG_PIPELINE = "yolo:pipeline"
+TAG_DATASET_URI = "yolo:dataset-uri"
+TAG_DATA_YAML_ETAG = "yolo:data-yaml-etag"
+TAG_DATA_YAML_VERSION = "yolo:data-yaml-version"
 TAG_VALUE_MAX = 256
 # The training image runs without internet (network isolation): never let Ultralytics
 # try to reach the hub, fonts or weights; stream logs so CloudWatch sees each epoch.
@@ -66,7 +71,7 @@ def build_training_job_request(
     train_args: Mapping[str, Any] | None = None,
     data_yaml_etag: str = "",
     data_yaml_version: str | None = None,
-    pipeline_name: str = TAG_PREFIX,
+    pipeline_name: str = PIPELINE_NAME,
 ) -> dict[str, Any]:
     """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml).
 
@@ -78,15 +83,13 @@ def build_training_job_request(
     dataset_folder = dataset_uri if dataset_uri.endswith("/") else dataset_uri + "/"
     runtime = min(options.max_runtime_seconds, MAX_SECONDS)
     tags = [
-        {"Key": f"{TAG_PREFIX}:pipeline", "Value": tag_value(pipeline_name)},
-        {"Key": f"{TAG_PREFIX}:dataset", "Value": tag_value(dataset_folder)},
+        {"Key": TAG_PIPELINE, "Value": tag_value(pipeline_name)},
+        {"Key": TAG_DATASET_URI, "Value": tag_value(dataset_folder)},
     ]
     if data_yaml_etag:
-        tags.append({"Key": f"{TAG_PREFIX}:data-yaml-etag", "Value": tag_value(data_yaml_etag)})
+        tags.append({"Key": TAG_DATA_YAML_ETAG, "Value": tag_value(data_yaml_etag)})
     if data_yaml_version:
-        tags.append(
-            {"Key": f"{TAG_PREFIX}:data-yaml-version", "Value": tag_value(data_yaml_version)}
-        )
+        tags.append({"Key": TAG_DATA_YAML_VERSION, "Value": tag_value(data_yaml_version)})
     stopping: dict[str, int] = {"MaxRuntimeInSeconds": runtime}
     request: dict[str, Any] = {
         "TrainingJobName": job_name,

@@ -92,6 +92,7 @@ class LauncherSettings:
     max_runtime_seconds: int = 24 * 3600
     volume_size_gb: int = 50
     input_mode: str = "File"
+    pipeline_name: str = "yolo-on-upload"  # tagged on every job (env PIPELINE_NAME)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
@@ -129,6 +130,7 @@ class LauncherSettings:
             max_runtime_seconds=_int(env, "MAX_RUNTIME_SECONDS", 24 * 3600, 60, 28 * 24 * 3600),
             volume_size_gb=_int(env, "VOLUME_SIZE_GB", 50, 1, 16384),
             input_mode=input_mode,
+            pipeline_name=_get(env, "PIPELINE_NAME", "yolo-on-upload"),
         )
 
 

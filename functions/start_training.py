@@ -1,0 +1,25 @@
+"""Launcher Lambda: S3 "Object Created" (data.yaml) -> validated SageMaker training job.
+
+Thin by design: Powertools decorators and one call into ``yolo_pipeline.launcher``.
+Settings are parsed at cold start, so a missing env var fails loudly before any event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from yolo_pipeline.launcher import Launcher
+from yolo_pipeline.observability import logger, metrics, tracer
+from yolo_pipeline.settings import LauncherSettings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+launcher = Launcher(LauncherSettings.from_env())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return launcher.handle(event, context)

@@ -1,0 +1,270 @@
+"""The launcher: one S3 "Object Created" event in, one validated training job (or one
+email saying what to fix) out, exactly once per upload.
+
+Flow: parse the event -> (idempotent on the upload identity) validate the dataset and
+its optional training.yaml -> rejection email, or CreateTrainingJob + start email.
+
+Failure policy (DESIGN §5.5): user problems are answered by email and the handler
+returns; infrastructure problems raise, so Lambda retries and the on-failure destination
+keeps the event. The idempotency record is deleted when the function raises, so a retry
+runs again; a successful run is remembered for ``IDEMPOTENCY_TTL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from yolo_pipeline import aws
+from yolo_pipeline.emails import Email, publish
+from yolo_pipeline.findings import Finding, error
+from yolo_pipeline.job_name import job_name
+from yolo_pipeline.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launch_emails import render_quota, render_rejection, render_started
+from yolo_pipeline.observability import MetricUnit, logger, metrics, tracer
+from yolo_pipeline.s3_event import DATA_YAML, TRAINING_YAML, Ignored, Upload, parse_upload
+from yolo_pipeline.settings import LauncherSettings
+from yolo_pipeline.storage import (
+    DEFAULT_MAX_WORKERS,
+    FileInfo,
+    FileTooLargeError,
+    S3Storage,
+    StorageError,
+    bounded_map,
+)
+from yolo_pipeline.training_config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
+from yolo_pipeline.training_config import parse_training_config
+from yolo_pipeline.validation import validate_dataset
+
+T = TypeVar("T")
+# S3 -> EventBridge and EventBridge -> Lambda both deliver at least once, and Lambda
+# async retries/redrives can come hours later: remember a finished upload for a week.
+IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+
+
+class DatasetUnreadableError(RuntimeError):
+    """S3 failed while reading the dataset: not the user's fault, so retry the event."""
+
+
+class _RecordingStorage:
+    """Wraps ``S3Storage`` and remembers S3 failures.
+
+    The validator turns a read error into a finding (right for the CLI); in the Lambda an
+    S3 failure (throttling past retries, a permissions slip) must not reach the user as
+    "your dataset is invalid", so the launcher checks ``failures`` and raises instead.
+    """
+
+    def __init__(self, inner: S3Storage) -> None:
+        self.inner = inner
+        self.uri = inner.uri
+        self.failures: list[str] = []
+
+    def list_files(self) -> list[FileInfo]:
+        try:
+            return self.inner.list_files()
+        except StorageError as exc:
+            self.failures.append(str(exc))
+            raise
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        try:
+            return self.inner.read_bytes(path, max_bytes)
+        except FileTooLargeError:
+            raise  # the user's file, the user's problem
+        except StorageError as exc:
+            self.failures.append(str(exc))
+            raise
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int = DEFAULT_MAX_WORKERS,
+    ) -> Iterator[tuple[str, T]]:
+        return bounded_map(paths, self.read_bytes, fn, max_workers)
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _error_message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+class Launcher:
+    """Holds the settings and the idempotent step; AWS clients come from ``yolo_pipeline.aws``."""
+
+    def __init__(self, settings: LauncherSettings, region: str | None = None) -> None:
+        self.settings = settings
+        self.region = region or aws.current_region()
+        self._idempotency_config: Any = None
+        self._launch_once: Callable[..., dict[str, Any]] | None = None
+
+    def _idempotent_launch(self) -> Callable[..., dict[str, Any]]:
+        # Built on first use (not at import) so tests and cold starts create the DynamoDB
+        # client inside the right environment; one persistence layer per config.
+        if self._launch_once is None:
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            self._idempotency_config = IdempotencyConfig(
+                expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+                raise_on_no_idempotency_key=True,
+            )
+            layer = DynamoDBPersistenceLayer(
+                table_name=self.settings.idempotency_table,
+                boto3_client=aws.client("dynamodb"),
+            )
+            self._launch_once = idempotent_function(
+                data_keyword_argument="upload",
+                persistence_store=layer,
+                config=self._idempotency_config,
+            )(self._launch)
+        return self._launch_once
+
+    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """Entry point for one event; returns a small JSON-able outcome."""
+        parsed = parse_upload(event, self.settings.dataset_prefix)
+        if isinstance(parsed, Ignored):
+            logger.info("Event ignored", extra={"reason": parsed.reason})
+            metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
+            return {"status": "ignored", "reason": parsed.reason}
+        launch = self._idempotent_launch()
+        if context is not None:
+            self._idempotency_config.register_lambda_context(context)
+        logger.append_keys(dataset=parsed.folder_uri, s3_sequencer=parsed.sequencer)
+        return launch(upload=parsed.identity())
+
+    @tracer.capture_method(capture_response=False)
+    def _launch(self, upload: dict[str, str]) -> dict[str, Any]:
+        """Runs once per upload identity (Powertools idempotency around it)."""
+        up = Upload.from_identity(upload)
+        settings = self.settings
+        dataset_uri = up.folder_uri
+        name = job_name(
+            settings.job_name_prefix, up.dataset_name(settings.dataset_prefix), up.identity_hash()
+        )
+        logger.append_keys(dataset=dataset_uri, job_name=name)
+        tracer.put_annotation("job_name", name)
+
+        storage = _RecordingStorage(S3Storage(up.bucket, up.folder, client=aws.client("s3")))
+        report = validate_dataset(storage, DATA_YAML)
+        training_text: bytes | None = None
+        training_problems: list[Finding] = []
+        if not storage.failures and any(f.path == TRAINING_YAML for f in storage.list_files()):
+            try:
+                training_text = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
+            except FileTooLargeError:
+                training_problems.append(
+                    error(
+                        TRAINING_YAML,
+                        f"is larger than {TRAINING_YAML_MAX_BYTES // 1024} KiB",
+                        hint="keep only training settings in it",
+                    )
+                )
+            except StorageError:
+                pass  # recorded in storage.failures: raised just below
+        if storage.failures:
+            raise DatasetUnreadableError("; ".join(storage.failures[:3]))
+        config = parse_training_config(training_text, settings)
+        errors = [*report.errors, *training_problems, *config.errors]
+        warnings = [*report.warnings, *config.warnings]
+        if errors:
+            logger.info("Dataset rejected", extra={"errors": len(errors)})
+            self._send(render_rejection(dataset_uri=dataset_uri, errors=errors, warnings=warnings))
+            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
+            return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
+
+        options = config.sagemaker
+        request = build_training_job_request(
+            job_name=name,
+            dataset_uri=dataset_uri,
+            image_uri=settings.training_image_uri,
+            role_arn=settings.sagemaker_role_arn,
+            output_s3_uri=settings.output_s3_uri,
+            checkpoint_s3_uri=settings.checkpoint_s3_uri,
+            options=options,
+            train_args=config.train_args,
+            data_yaml_etag=up.etag,
+            data_yaml_version=up.version_id,
+            pipeline_name=settings.pipeline_name,
+        )
+        try:
+            aws.client("sagemaker").create_training_job(**request)
+        except ClientError as exc:
+            return self._on_create_error(
+                exc, dataset_uri, name, options.instance_type, options.spot
+            )
+
+        logger.info(
+            "Training job created",
+            extra={"instance_type": options.instance_type, "spot": options.spot},
+        )
+        self._send(
+            render_started(
+                dataset_uri=dataset_uri,
+                job_name=name,
+                region=self.region,
+                instance_type=options.instance_type,
+                spot=options.spot,
+                max_runtime_seconds=request["StoppingCondition"]["MaxRuntimeInSeconds"],
+                max_wait_seconds=spot_wait_seconds(options.max_runtime_seconds)
+                if options.spot
+                else None,
+                input_mode=options.input_mode,
+                stats=report.stats,
+                warnings=warnings,
+                train_args=request["HyperParameters"],
+            )
+        )
+        metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
+        return {"status": "started", "dataset": dataset_uri, "job_name": name}
+
+    def _on_create_error(
+        self, exc: ClientError, dataset_uri: str, name: str, instance_type: str, spot: bool
+    ) -> dict[str, Any]:
+        code, message = _error_code(exc), _error_message(exc)
+        if code == "ResourceInUse":
+            # Same upload, same name: an earlier delivery created it (and sent the email).
+            logger.info("Training job already exists", extra={"error": message})
+            return {"status": "already_started", "dataset": dataset_uri, "job_name": name}
+        if code == "ResourceLimitExceeded":
+            logger.warning("Quota reached", extra={"error": message})
+            self._send(
+                render_quota(
+                    dataset_uri=dataset_uri,
+                    job_name=name,
+                    region=self.region,
+                    instance_type=instance_type,
+                    spot=spot,
+                    message=message,
+                    allowed_instance_types=self.settings.allowed_instance_types,
+                )
+            )
+            metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)
+            raise exc  # to the on-failure destination, to redrive once the quota is raised
+        if code == "ValidationException":
+            logger.warning("SageMaker refused the request", extra={"error": message})
+            finding = error(
+                "CreateTrainingJob",
+                f"SageMaker said: {message}",
+                hint="check the sagemaker: section of training.yaml; if the message names "
+                "the role, image or bucket, forward this email to the stack owner",
+            )
+            self._send(
+                render_rejection(
+                    dataset_uri=dataset_uri, errors=[finding], refused_by_sagemaker=True
+                )
+            )
+            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
+            return {"status": "refused", "dataset": dataset_uri, "job_name": name}
+        raise exc  # throttling past botocore's retries, 5xx, access: retry the event
+
+    def _send(self, email: Email) -> None:
+        publish(aws.client("sns"), self.settings.notification_topic_arn, email)
