@@ -8,10 +8,10 @@ import pytest
 
 from tests.dataset_factory import detect_dataset, put_s3, with_changes
 from tests.helpers import FakeLambdaContext, load_event
-from tests.integration.launcher_fixtures import (  # noqa: F401 (fixture)
+from tests.integration.launcher_fixtures import (
     BUCKET,
     LauncherWorld,
-    launcher_world,
+    launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
 from yolo_pipeline.job_name import PATTERN
