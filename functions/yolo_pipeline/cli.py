@@ -119,6 +119,71 @@ def run_status(args: argparse.Namespace) -> int:
     return show_status(limit=args.limit, prefix=args.prefix)
 
 
+def add_local_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "local",
+        help="the whole flow offline: validate, show the job request, train on CPU, email",
+        description="Run every stage with the production code on this machine: validation, "
+        "the CreateTrainingJob request (placeholder image/role/buckets), training_image/"
+        "train.py in a SageMaker folder layout, and the notifier's email. Exit 0 when the "
+        "model trained, 1 when validation or training failed, 2 on a usage error.",
+    )
+    p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
+    p.add_argument("--epochs", type=int, help="override epochs (training.yaml or 100)")
+    p.add_argument("--workdir", help="SageMaker root for the run (default runs/local/<job>)")
+    p.set_defaults(handler=run_local_command)
+
+
+def run_local_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from yolo_pipeline.local import run_local
+
+    if args.epochs is not None and args.epochs < 1:
+        print("yolo-pipeline local: --epochs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    workdir = Path(args.workdir).expanduser() if args.workdir else None
+    return run_local(Path(args.path).expanduser(), epochs=args.epochs, workdir=workdir)
+
+
+def add_sample_dataset_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    p = subparsers.add_parser(
+        "sample-dataset",
+        help="write a small synthetic shapes dataset that trains in minutes on a CPU",
+        description="Write DIR/{images,labels}/{train,val}, data.yaml and a training.yaml "
+        "with CPU-friendly settings: 3 classes (square, circle, triangle).",
+    )
+    p.add_argument("directory", metavar="DIR", help="where to write it (new or empty folder)")
+    p.add_argument("--train", type=int, default=64, help="training images (default 64)")
+    p.add_argument("--val", type=int, default=16, help="validation images (default 16)")
+    p.add_argument("--imgsz", type=int, default=160, help="image size in pixels (default 160)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.set_defaults(handler=run_sample_dataset)
+
+
+def run_sample_dataset(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from yolo_pipeline.local import LocalRunError, write_sample_dataset
+
+    if min(args.train, args.val) < 1 or args.imgsz < 32:
+        print(
+            "yolo-pipeline sample-dataset: need --train/--val >= 1, --imgsz >= 32", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        root = write_sample_dataset(
+            Path(args.directory).expanduser(), args.train, args.val, args.imgsz, args.seed
+        )
+    except LocalRunError as exc:
+        print(f"yolo-pipeline sample-dataset: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Wrote {args.train} train + {args.val} val images, data.yaml, training.yaml to {root}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yolo-pipeline",
@@ -129,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_validate_command(subparsers)
     add_upload_command(subparsers)
     add_status_command(subparsers)
+    add_local_command(subparsers)
+    add_sample_dataset_command(subparsers)
     return parser
 
 
