@@ -257,3 +257,21 @@ def test_missing_setting_fails_loudly(aws: None, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SettingsError, match="NOTIFICATION_TOPIC_ARN"):
         invoke(load_event("training_completed"))
     notifier_from_env.cache_clear()
+
+
+def test_a_renderer_bug_still_sends_a_minimal_email(
+    topic_arn: str, sagemaker: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yolo_pipeline.notifier as notifier
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(notifier, "render_job_email", broken)
+    expect_describe(sagemaker, "training_failed")
+    assert invoke(load_event("training_failed"))["action"] == "sent"
+    [email] = sent(topic_arn)
+    assert email["subject"] == "[yolo] Failed: yolo-pets-77c0e5b1"
+    assert "CUDA out of memory" in email["message"]
+    assert "logStreamNameFilter$3Dyolo-pets-77c0e5b1" in email["message"]
+    assert email["attributes"]["status"] == "Failed"
