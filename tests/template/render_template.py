@@ -22,8 +22,8 @@ class _NoManagedPolicies:
 
 
 def render(path: str) -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from samtranslator.translator.transform import transform  # type: ignore[import-not-found]
+    from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-not-found]
 
     with open(path, encoding="utf-8") as handle:
         raw = yaml_parse(handle.read())

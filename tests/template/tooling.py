@@ -40,18 +40,32 @@ def tool_env() -> dict[str, str]:
 
 
 def python313() -> Path | None:
-    """python3.13 (the Lambda runtime) from PATH, or pyenv's, as the Makefile finds it."""
-    found = shutil.which("python3.13")
-    if found:
-        return Path(found)
+    """A working python3.13 (the Lambda runtime): pyenv's 3.13.0 as the Makefile uses, else
+    one on PATH. Each candidate is run, since a pyenv shim exists even when unusable."""
+    candidates: list[Path] = []
     try:
         root = subprocess.run(
             ["pyenv", "root"], capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()
+        candidates.append(Path(root) / "versions" / PY313_VERSION / "bin" / "python3.13")
     except (OSError, subprocess.SubprocessError):
-        return None
-    candidate = Path(root) / "versions" / PY313_VERSION / "bin" / "python3.13"
-    return candidate if candidate.exists() else None
+        pass
+    on_path = shutil.which("python3.13")
+    if on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        try:
+            probe = subprocess.run(
+                [str(candidate), "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 13))"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 def run_tool(args: list[str | Path], timeout: int = 300) -> subprocess.CompletedProcess[str]:
