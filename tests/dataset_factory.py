@@ -102,8 +102,8 @@ def detect_dataset(
 
 
 def with_changes(files: Mapping[str, bytes], **changes: bytes | str | None) -> Files:
-    """A copy with paths replaced/added (``None`` removes). Keys use ``__`` for ``/``
-    is awkward, so pass a dict via ``with_changes(files, **{"labels/x.txt": ...})``."""
+    """A copy with paths replaced or added; ``None`` removes. Paths hold ``/``, so pass
+    them unpacked: ``with_changes(files, **{"labels/train/a.txt": "0 0.5 0.5 0.1 0.1"})``."""
     out = dict(files)
     for path, content in changes.items():
         if content is None:

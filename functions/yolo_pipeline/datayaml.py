@@ -247,13 +247,13 @@ def normalize_entry(raw: str, *, fallback: bool) -> tuple[str | None, str | None
         return None, (
             f"{entry!r} is a URL -> upload the images next to data.yaml and use a relative path"
         )
-    if "\\" in entry:
-        fixed = entry.replace("\\", "/")
-        return None, f"{entry!r} uses Windows backslashes -> write it as {fixed!r}"
-    if entry.startswith("/") or _WINDOWS_DRIVE.match(entry):
+    if entry.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(entry):
         return None, (
             f"{entry!r} is an absolute path -> use a path relative to data.yaml, e.g. images/train"
         )
+    if "\\" in entry:
+        fixed = entry.replace("\\", "/")
+        return None, f"{entry!r} uses Windows backslashes -> write it as {fixed!r}"
     if fallback and entry.startswith("../"):
         entry = entry[3:]
     norm = posixpath.normpath(entry)
