@@ -14,7 +14,9 @@ Pure and Lambda-safe: no Ultralytics import.
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,12 +61,19 @@ MAX_VALUE_CHARS = 2500
 _HINT_FILE = "training.yaml"
 
 
+# YAML 1.1 (PyYAML) reads "1e-3" as a string; people write learning rates that way.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
 def decode_value(raw: str) -> Any:
     """One SageMaker hyperparameter string as a YAML scalar (or list); unparsable stays a string."""
     try:
-        return yaml.safe_load(raw)
+        value = yaml.safe_load(raw)
     except yaml.YAMLError:
         return raw
+    if isinstance(value, str) and _EXPONENT_FLOAT.match(value.strip()):
+        return float(value)
+    return value
 
 
 def decode_hyperparameters(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -74,8 +83,10 @@ def decode_hyperparameters(raw: Mapping[str, str]) -> dict[str, Any]:
 
 def encode_value(value: Any) -> str:
     """A typed value as the string that :func:`decode_value` turns back into it."""
-    if isinstance(value, str) and decode_value(value) == value:
-        return value  # plain strings stay readable in the console
+    if isinstance(value, str):
+        # Plain when that reads back as the same string (readable in the console), else a
+        # double-quoted JSON string, which YAML reads back as exactly this string.
+        return value if decode_value(value) == value else json.dumps(value)
     text = yaml.safe_dump(value, default_flow_style=True, width=10**6, allow_unicode=True)
     return text.removesuffix("\n...\n").strip()
 

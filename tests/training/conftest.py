@@ -1,0 +1,99 @@
+"""Helpers for the training tier: a SageMaker-shaped folder and train.py as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import ROOT
+from yolo_pipeline.hyperparameters import encode_hyperparameters
+from yolo_pipeline.sample_data import make_shapes_dataset
+
+TRAIN_PY = ROOT / "training_image" / "train.py"
+
+# DESIGN.md section 4: learns the shapes dataset on 2 CPU cores in about a minute.
+FAST_ARGS: dict[str, Any] = {
+    "model": "yolo11n.yaml",
+    "imgsz": 160,
+    "batch": 8,
+    "nbs": 8,
+    "mosaic": 0.0,
+    "warmup_epochs": 1,
+    "amp": False,
+    "plots": False,
+    "workers": 0,
+}
+
+
+@dataclass
+class SageMakerRun:
+    root: Path
+    returncode: int | None = None
+    log: str = ""
+
+    @property
+    def dataset(self) -> Path:
+        return self.root / "input" / "data" / "dataset"
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model"
+
+    @property
+    def failure(self) -> Path:
+        return self.root / "output" / "failure"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+
+def sagemaker_layout(
+    root: Path, hyperparameters: Mapping[str, Any], dataset: bool = True
+) -> SageMakerRun:
+    """input/config/hyperparameters.json (strings, as SageMaker writes them) and the channel."""
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(
+        json.dumps(encode_hyperparameters(hyperparameters)), encoding="utf-8"
+    )
+    run = SageMakerRun(root)
+    if dataset:
+        make_shapes_dataset(run.dataset)
+    return run
+
+
+def child_env(run: SageMakerRun) -> dict[str, str]:
+    """The process environment: offline, and its own Ultralytics/matplotlib config folders."""
+    env = dict(os.environ)
+    env.update(
+        YOLO_OFFLINE="1",
+        PYTHONUNBUFFERED="1",
+        YOLO_CONFIG_DIR=str(run.root.parent / f"{run.root.name}-yolo-config"),
+        MPLCONFIGDIR=str(run.root.parent / f"{run.root.name}-mpl"),
+    )
+    return env
+
+
+def train_command(run: SageMakerRun) -> list[str]:
+    return [sys.executable, str(TRAIN_PY), "train", "--sm-root", str(run.root)]
+
+
+def run_train(run: SageMakerRun, timeout: float = 600) -> SageMakerRun:
+    proc = subprocess.run(
+        train_command(run),
+        env=child_env(run),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    run.returncode = proc.returncode
+    run.log = proc.stdout + proc.stderr
+    return run

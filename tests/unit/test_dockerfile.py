@@ -1,0 +1,103 @@
+"""The training image Dockerfile cannot be built here: check its structure, and lint it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.unit
+
+DOCKERFILE = ROOT / "training_image" / "Dockerfile"
+HADOLINT = ROOT / ".venv-checkov" / "bin" / "hadolint"
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_base_image_is_a_pinned_pytorch_cuda_runtime() -> None:
+    froms = [args for word, args in instructions() if word == "FROM"]
+    assert len(froms) == 1
+    assert re.fullmatch(
+        r"pytorch/pytorch:\d+\.\d+\.\d+-cuda\d+\.\d+-cudnn\d+-runtime(@sha256:[0-9a-f]{64})?",
+        froms[0],
+    ), froms[0]
+
+
+def test_entrypoint_runs_train_py_in_exec_form() -> None:
+    ins = instructions()
+    assert ("WORKDIR", "/opt/ml/code") in ins
+    (entrypoint,) = [args for word, args in ins if word == "ENTRYPOINT"]
+    assert entrypoint.startswith("[")  # exec form: `train` arrives as argv, SIGTERM reaches python
+    assert re.fullmatch(r'\["python3?", "/opt/ml/code/train\.py"\]', entrypoint)
+    assert not [args for word, args in ins if word == "CMD"]
+
+
+def test_copied_files_exist_and_the_package_lands_next_to_train_py() -> None:
+    copies = [shlex.split(args) for word, args in instructions() if word == "COPY"]
+    assert copies
+    for *sources, _dest in copies:
+        for source in sources:
+            assert (ROOT / source).exists(), source
+    dests = {tuple(c) for c in copies}
+    assert ("functions/yolo_pipeline", "/opt/ml/code/yolo_pipeline") in dests
+    assert ("training_image/train.py", "/opt/ml/code/train.py") in dests
+
+
+def test_dockerignore_lets_the_copied_files_through() -> None:
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    copies = [shlex.split(args)[:-1] for word, args in instructions() if word == "COPY"]
+    for source in (s for c in copies for s in c):
+        assert source in allowed, f"{source} is excluded by .dockerignore"
+    assert "*" in ignore  # everything else (venvs, datasets, runs) stays out of the context
+
+
+def test_requirements_are_pinned() -> None:
+    lines = (ROOT / "training_image" / "requirements.txt").read_text().splitlines()
+    reqs = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    assert reqs
+    for req in reqs:
+        assert re.fullmatch(r"[A-Za-z0-9_.\[\]-]+==[0-9][0-9A-Za-z.+-]*", req), req
+    names = {r.split("==")[0].lower() for r in reqs}
+    assert {"ultralytics", "onnx", "onnxruntime", "onnxslim", "cloudpickle"} <= names
+
+
+def test_offline_setup_is_baked() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert "--platform linux/amd64" in text
+    for needle in ("YOLO_OFFLINE=1", "YOLO_CONFIG_DIR=", "MPLCONFIGDIR=", "Arial.ttf"):
+        assert needle in text, needle
+    assert re.search(r"^ARG MODEL=yolo\w+\.pt$", text, re.M)
+    assert re.search(r"^ARG AMP_MODEL=yolo\w+\.pt$", text, re.M)
+
+
+def test_hadolint() -> None:
+    if not HADOLINT.exists():
+        pytest.skip(f"{HADOLINT} missing: run `make tools` to lint the Dockerfile")
+    result = subprocess.run(
+        [str(HADOLINT), str(DOCKERFILE)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_amp_model_matches_what_ultralytics_checks() -> None:
+    """The CUDA AMP check loads a fixed weight file; the image must bake exactly that one."""
+    checks = Path(__import__("ultralytics").__file__).parent / "utils" / "checks.py"
+    amp_model = re.search(r"^ARG AMP_MODEL=(\S+)$", DOCKERFILE.read_text(), re.M)
+    assert amp_model
+    assert f'WEIGHTS_DIR / "{amp_model.group(1)}"' in checks.read_text()
