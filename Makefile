@@ -12,7 +12,7 @@ APP_REQS := requirements-dev.txt functions/requirements.txt training_image/requi
 PY313_BIN := $(shell d=$$(pyenv root 2>/dev/null)/versions/3.13.0/bin; [ -x $$d/python3.13 ] && echo $$d)
 SAM_PATH := $(if $(PY313_BIN),$(PY313_BIN):)$(CURDIR)/$(SAM_VENV)/bin:$(PATH)
 STACK_NAME ?= yolo-on-upload
-AWS_REGION ?= $(shell aws configure get region 2>/dev/null || echo us-east-1)
+AWS_REGION ?= $(or $(AWS_DEFAULT_REGION),$(shell aws configure get region 2>/dev/null || echo us-east-1))
 IMAGE_TAG ?= latest
 DEMO_DIR ?= demo
 DEMO_EPOCHS ?= 15
@@ -62,17 +62,27 @@ demo: setup ## offline end to end: sample dataset, validate, request, CPU traini
 	$(VENV)/bin/yolo-pipeline local $(DEMO_DIR)/shapes --epochs $(DEMO_EPOCHS) --workdir $(DEMO_DIR)/run
 
 build: tools ## sam build (python3.13 from pyenv on PATH when present)
+	@PATH="$(SAM_PATH)" python3.13 -c '' 2>/dev/null \
+	  || { echo "sam build needs python3.13 (the Lambda runtime): pyenv install 3.13.0" >&2; exit 1; }
 	PATH="$(SAM_PATH)" sam build
 
-deploy: build ## sam deploy (use `sam deploy --guided` the first time)
-	PATH="$(SAM_PATH)" sam deploy
+# Region and stack name are passed explicitly so `make deploy` and `make image` agree.
+# First deploy: `make deploy DEPLOY_FLAGS=--guided` (asks for NotificationEmail and the rest).
+deploy: build ## sam deploy (first time: make deploy DEPLOY_FLAGS=--guided)
+	PATH="$(SAM_PATH)" sam deploy --stack-name $(STACK_NAME) --region $(AWS_REGION) $(DEPLOY_FLAGS)
 
+# SageMaker only pulls Docker v2 schema 2 manifests: no provenance/SBOM attestations (they
+# turn the push into an OCI image index) and no OCI media types.
 image: ## build the training image for linux/amd64 and push it to the stack's ECR repository
+	@command -v docker >/dev/null || { echo "make image needs docker with buildx" >&2; exit 1; }
 	@repo=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --region $(AWS_REGION) \
 	    --query "Stacks[0].Outputs[?OutputKey=='TrainingImageRepositoryUri'].OutputValue" --output text) && \
-	  test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) has no TrainingImageRepositoryUri output; deploy first" >&2; exit 1; } && \
+	  test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) in $(AWS_REGION) has no TrainingImageRepositoryUri output: make deploy first" >&2; exit 1; } && \
 	  aws ecr get-login-password --region $(AWS_REGION) | docker login --username AWS --password-stdin "$${repo%%/*}" && \
-	  docker buildx build --platform linux/amd64 -f training_image/Dockerfile -t "$$repo:$(IMAGE_TAG)" --push .
+	  docker buildx build --platform linux/amd64 --provenance=false --sbom=false \
+	    --output "type=image,name=$$repo:$(IMAGE_TAG),push=true,oci-mediatypes=false" \
+	    -f training_image/Dockerfile . && \
+	  echo "pushed $$repo:$(IMAGE_TAG)"
 
 clean: ## remove build output and demo runs (keeps the cached venvs)
 	rm -rf .aws-sam build dist $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

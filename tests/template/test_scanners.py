@@ -68,3 +68,17 @@ def test_every_checkov_skip_is_justified(raw_template: dict[str, Any]) -> None:
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
             comment = str(skip.get("comment", ""))
             assert len(comment.split()) >= 8, f"{name}: skip {skip['id']} needs a reason"
+
+
+def test_samconfig_deploys_with_the_expected_defaults() -> None:
+    import tomllib
+
+    from tests.helpers import ROOT
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    assert config["default"]["global"]["parameters"]["stack_name"] == "yolo-on-upload"
+    assert config["default"]["global"]["parameters"]["region"]
+    deploy = config["default"]["deploy"]["parameters"]
+    assert deploy["resolve_s3"] is True
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["confirm_changeset"] is True
