@@ -59,12 +59,14 @@ def operation_model(service: str, operation: str) -> OperationModel:
 
 
 @functools.cache
-def _category_ranges(category: str) -> str:
-    """Python char-class body for a Unicode general category (``L``, ``Zs``, ...)."""
+def _category_ranges(category: str, negate: bool = False) -> str:
+    """Python char-class body for a Unicode general category (``L``, ``Zs``, ...)
+
+    or, with ``negate``, for every code point outside it (Java's ``\\P{..}``)."""
     parts: list[str] = []
     start = prev = -2
     for code in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code)).startswith(category):
+        if unicodedata.category(chr(code)).startswith(category) != negate:
             if code != prev + 1:
                 if start >= 0:
                     parts.append(_range(start, prev))
@@ -72,6 +74,22 @@ def _category_ranges(category: str) -> str:
             prev = code
     if start >= 0:
         parts.append(_range(start, prev))
+    return "".join(parts)
+
+
+@functools.cache
+def _category_ranges_outside(posix_body: str) -> str:
+    """Complement of an ASCII class body, as ranges (usable inside another class)."""
+    inside = re.compile(f"[{posix_body}]")
+    parts: list[str] = []
+    start = None
+    for code in range(sys.maxunicode + 2):
+        outside = code <= sys.maxunicode and not inside.match(chr(code))
+        if outside and start is None:
+            start = code
+        elif not outside and start is not None:
+            parts.append(_range(start, code - 1))
+            start = None
     return "".join(parts)
 
 
@@ -85,8 +103,10 @@ def python_regex(java_pattern: str) -> re.Pattern[str]:
 
     def expand(match: re.Match[str]) -> str:
         negate, name = match.group(1) == "P", match.group(2)
-        body = _POSIX[name] if name in _POSIX else _category_ranges(name.removeprefix("Is"))
-        return f"[^{body}]" if negate else body
+        if name in _POSIX:
+            posix = _POSIX[name]
+            return _category_ranges_outside(posix) if negate else posix
+        return _category_ranges(name.removeprefix("Is"), negate)
 
     # Expand \p{..} both inside a class ("[\p{L}_]" -> "[<ranges>_]") and alone.
     out: list[str] = []
@@ -97,7 +117,7 @@ def python_regex(java_pattern: str) -> re.Pattern[str]:
         match = _PROP.match(java_pattern, i)
         if match:
             body = expand(match)
-            out.append(body if in_class or body.startswith("[^") else f"[{body}]")
+            out.append(body if in_class else f"[{body}]")
             i = match.end()
             continue
         if ch == "\\" and i + 1 < len(java_pattern):

@@ -88,7 +88,7 @@ def render_rejection(
     lines += [
         "1. Fix the problems above in your copy of the dataset, and check it:",
         "     yolo-pipeline validate ./your-dataset",
-        "2. Upload the fixed files, with data.yaml last (that upload starts a new check):",
+        "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
         f"     yolo-pipeline upload ./your-dataset {dataset_uri}",
         "",
         "Nothing you uploaded was changed or deleted.",
@@ -232,7 +232,8 @@ def render_quota(
     lines += [
         "1. Open Service Quotas for SageMaker:",
         f"     {service_quotas_url(region)}",
-        f'   search for "{quota}" and request at least 1.',
+        f'   search for "{quota}"',
+        "   and request a value of at least 1.",
         "   (New accounts often have 0 for GPU types; approval can take a day.)",
         "2. Or train on a type you have quota for, in training.yaml beside data.yaml:",
         "     sagemaker:",
