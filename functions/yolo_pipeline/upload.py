@@ -100,16 +100,25 @@ def parse_destination(uri: str) -> tuple[str, str]:
         raise UploadError(
             f"destination {uri!r} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
         )
-    key = match["key"]
+    key = match["key"].lstrip("/")
     if key and not key.endswith("/"):
         key += "/"
-    if not _DATASET_PREFIX.match(key):
+    if key.count("/") < 2:
         raise UploadError(
-            f"destination {uri!r}: the pipeline only watches datasets/<name>/data.yaml; "
-            f"use s3://{match['bucket']}/datasets/<name>/ (one folder level, no slashes in the "
-            "name)"
+            f"destination {uri!r} names no dataset folder: the launcher fires on "
+            f"<DatasetPrefix><name>/data.yaml, so use s3://{match['bucket']}/datasets/<name>/"
         )
     return match["bucket"], key
+
+
+def prefix_note(prefix: str) -> str:
+    """A warning when the folder is outside the stack's default DatasetPrefix."""
+    if _DATASET_PREFIX.match(prefix):
+        return ""
+    return (
+        f"note: {prefix} is not datasets/<name>/; the launcher only sees it if the stack's "
+        "DatasetPrefix parameter covers it (default datasets/)."
+    )
 
 
 def dataset_root(path: Path) -> Path:
@@ -287,16 +296,18 @@ def transfer(
 
 
 def what_happens_next(bucket: str, prefix: str) -> str:
+    """The emails the upload sets off (subjects as launch_emails/job_emails write them)."""
     name = prefix.rstrip("/").rsplit("/", 1)[-1]
     return (
-        f"data.yaml is in place: the launcher now checks s3://{bucket}/{prefix} "
-        "(usually within a minute).\n"
-        "You will get one email from the pipeline's SNS topic:\n"
-        f"  - 'Dataset rejected: {name}' listing every problem (no job, no cost), or\n"
-        f"  - 'Training started: {name}' with the job name and console links.\n"
-        "When the job ends, a second email: 'Training completed' with mAP50-95, mAP50, "
-        "duration, billable time, spot savings and the model's S3 location, or "
-        "'Training failed'/'Training stopped' with the reason.\n"
+        f"data.yaml is in place: the launcher checks s3://{bucket}/{prefix} now "
+        "(usually within a minute) and emails the pipeline's SNS subscribers:\n"
+        f"  - '[YOLO] Dataset rejected: {name}' listing every problem and its fix "
+        "(no job, no cost), or\n"
+        f"  - '[YOLO] Training started: {name}' with the job name, instance and limits.\n"
+        "When the job ends, a second email:\n"
+        f"  - '[yolo] Completed: {name} mAP50-95 0.xxx' with metrics, time per phase, billable "
+        "time, spot savings and the model's S3 location, or\n"
+        f"  - '[yolo] Failed: {name}' / '[yolo] Stopped: {name}' with the reason and what to do.\n"
         "Follow it meanwhile with: yolo-pipeline status"
     )
 
@@ -330,6 +341,8 @@ def upload_dataset(
         print(f"error: {exc}", file=out)
         return 2
     config = config or transfer_config(concurrency)
+    if note := prefix_note(prefix):
+        print(note, file=out)
 
     print(f"Validating {root} ...", file=out)
     report = validator(root)

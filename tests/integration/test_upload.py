@@ -21,6 +21,7 @@ from yolo_pipeline.upload import (
     hash_file,
     is_unchanged,
     parse_destination,
+    prefix_note,
     transfer_config,
     upload_dataset,
 )
@@ -229,6 +230,7 @@ def test_missing_bucket_is_a_clear_error(aws: None, dataset: Path) -> None:
     [
         ("s3://b-1/datasets/cats/", ("b-1", "datasets/cats/")),
         ("s3://b-1/datasets/cats", ("b-1", "datasets/cats/")),
+        ("s3://b-1/team/datasets/cats/", ("b-1", "team/datasets/cats/")),
     ],
 )
 def test_parse_destination(uri: str, expected: tuple[str, str]) -> None:
@@ -236,11 +238,16 @@ def test_parse_destination(uri: str, expected: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "uri", ["b-1/datasets/cats/", "s3://b-1/", "s3://b-1/cats/", "s3://b-1/datasets/a/b/"]
+    "uri", ["b-1/datasets/cats/", "s3://b-1/", "s3://b-1/cats/", "s3://B/x/y/"]
 )
 def test_parse_destination_rejects_what_the_launcher_ignores(uri: str) -> None:
     with pytest.raises(UploadError, match="datasets/<name>/"):
         parse_destination(uri)
+
+
+def test_prefix_outside_the_default_is_noted() -> None:
+    assert prefix_note("datasets/cats/") == ""
+    assert "DatasetPrefix" in prefix_note("team/cats/")
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
