@@ -61,3 +61,35 @@ def test_c_resumes_after_sigkill(tmp_path: Path) -> None:
     metrics = json.loads((run.model / "metrics.json").read_text())
     assert metrics["epochs_run"] == EPOCHS
     assert metrics["resumed_after_epoch"] == epochs[0] - 1
+
+
+def test_sigterm_stops_promptly_and_keeps_a_resumable_checkpoint(tmp_path: Path) -> None:
+    import torch
+
+    run = sagemaker_layout(tmp_path / "opt-ml", {**FAST_ARGS, "epochs": 20})
+    log_file = tmp_path / "run.log"
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(
+            train_command(run), env=child_env(run), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and proc.poll() is None:
+                if parse_metric_lines(log_file.read_text()):
+                    break
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            returncode = proc.wait(timeout=60)
+            stopped_in = time.monotonic() - sent
+        finally:
+            proc.kill()
+            proc.wait()
+    assert returncode == 1
+    assert stopped_in < 30  # SageMaker sends SIGKILL 120 s after SIGTERM
+    assert "SIGTERM" in run.failure.read_text()
+    last = torch.load(
+        run.checkpoints / "run" / "weights" / "last.pt", map_location="cpu", weights_only=False
+    )
+    assert last["optimizer"] is not None and last["epoch"] >= 0  # resumable, not stripped
+    assert not list((run.checkpoints / "run" / "weights").glob("*.tmp"))
