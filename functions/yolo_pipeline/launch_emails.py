@@ -6,6 +6,7 @@ next. Subjects go through :func:`yolo_pipeline.emails.subject_line` (ASCII, < 10
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -89,7 +90,7 @@ def render_rejection(
         "1. Fix the problems above in your copy of the dataset, and check it:",
         "     yolo-pipeline validate ./your-dataset",
         "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
-        f"     yolo-pipeline upload ./your-dataset {dataset_uri}",
+        f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
         "",
         "Nothing you uploaded was changed or deleted.",
     ]
@@ -182,7 +183,7 @@ def render_started(
     lines += _heading("What happens next")
     lines += _wrap(
         "You will get one more email when the job completes, fails or is stopped, "
-        "with its metrics, duration, cost-relevant billable time and the model location.",
+        "with its metrics, duration, billable time and where the model was saved.",
         "",
     )
     return Email(

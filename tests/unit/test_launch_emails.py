@@ -120,4 +120,5 @@ def test_unicode_and_very_long_dataset_names_keep_subjects_valid() -> None:
     uri = "s3://b/datasets/" + "交通 Café " * 30 + "/"
     email = render_rejection(dataset_uri=uri, errors=[error("data.yaml", "missing")])
     _check_sns_rules(email.subject, email.body)
+    assert f"yolo-pipeline upload ./your-dataset '{uri}'" in email.body  # pasteable
     assert email.subject.startswith("[YOLO] Dataset rejected: ")
