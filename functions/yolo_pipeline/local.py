@@ -93,7 +93,7 @@ SAMPLE_MARKER = "# written by yolo-pipeline sample-dataset"
 SAMPLE_TRAINING_YAML = f"""{SAMPLE_MARKER}
 # Ultralytics train arguments (any key of ultralytics/cfg/default.yaml); see README.
 model: yolo11n.yaml
-epochs: 15
+epochs: 30
 imgsz: 160
 batch: 8
 nbs: 8
