@@ -247,6 +247,23 @@ def scan_dataset(root: Path, config: DataYaml) -> tuple[DatasetScan, dict[str, l
     return scan, found
 
 
+def _corrupt_reason(image: Path, ultralytics_message: str) -> str:
+    """Why a pair is dropped: Pillow's own error for an undecodable image (Ultralytics' message
+    then names its HEIF fallback, which misleads), else Ultralytics' (label) message."""
+    from PIL import Image
+
+    try:
+        with Image.open(image) as im:
+            im.verify()
+    except ImportError:  # Ultralytics' patched open falls back to an optional HEIF decoder
+        return "unreadable image (not a format Pillow can decode, or a damaged file)"
+    except Exception as exc:  # any decoder error means the image itself is unreadable
+        return f"unreadable image ({type(exc).__name__}: {exc})"[:200]
+    return (
+        ultralytics_message.split("ignoring corrupt image/label:", 1)[-1].strip()[:200] or "corrupt"
+    )
+
+
 def find_corrupt(root: Path, images: Sequence[Path], config: DataYaml) -> list[tuple[Path, str]]:
     """Ultralytics' own per-file check, run up front so what it drops is named, not hidden."""
     from multiprocessing.pool import ThreadPool
@@ -264,8 +281,7 @@ def find_corrupt(root: Path, images: Sequence[Path], config: DataYaml) -> list[t
             images, pool.imap(verify_image_label, jobs, chunksize=64), strict=True
         ):
             if result[8]:  # nc: the pair is corrupt and Ultralytics will drop it
-                reason = str(result[9]).split(":", 1)[-1].strip() or "corrupt"
-                corrupt.append((image, reason))
+                corrupt.append((image, _corrupt_reason(image, str(result[9]))))
     return corrupt
 
 

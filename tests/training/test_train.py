@@ -80,6 +80,8 @@ def test_d2_corrupt_images_are_counted_and_named(trained: SageMakerRun) -> None:
         assert name in listed
         assert name in trained.log
     assert re.search(r"2 corrupt image/label file\(s\)", trained.log)
+    assert all("unreadable image" in line for line in dataset["corrupt_files"])
+    assert "pi_heif" not in listed  # the reason is about the file, not a missing decoder
 
 
 def test_e_onnx_export_runs_in_onnxruntime(trained: SageMakerRun) -> None:
