@@ -339,10 +339,11 @@ def run_local(
     epochs: int | None = None,
     workdir: Path | None = None,
     prefix: str | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """The ``local`` command; returns the exit code."""
+    out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
     from yolo_pipeline.job_emails import render_job_email
     from yolo_pipeline.launch_emails import render_rejection
     from yolo_pipeline.validation import validate_location

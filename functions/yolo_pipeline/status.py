@@ -144,9 +144,10 @@ def list_jobs(sagemaker: Any, prefix: str, limit: int) -> list[JobRow]:
 
 
 def show_status(
-    *, limit: int = DEFAULT_LIMIT, prefix: str | None = None, out: TextIO = sys.stdout
+    *, limit: int = DEFAULT_LIMIT, prefix: str | None = None, out: TextIO | None = None
 ) -> int:
     """The ``status`` command; returns the exit code."""
+    out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
     prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
     try:
         rows = list_jobs(aws.client("sagemaker"), prefix, limit)

@@ -330,10 +330,11 @@ def upload_dataset(
     concurrency: int = DEFAULT_CONCURRENCY,
     config: TransferConfig | None = None,
     progress: bool = True,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     validator: Validator = _default_validator,
 ) -> int:
     """The ``upload`` command. Returns the exit code: 0 done, 1 refused or failed, 2 usage."""
+    out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
     try:
         bucket, prefix = parse_destination(destination)
         root = dataset_root(path)

@@ -161,3 +161,12 @@ def test_job_row_is_pure_and_handles_running_jobs() -> None:
     assert row.map50_95 is None and row.dataset == "-"
     assert format_duration(3725) == "1h02m"
     assert format_duration(None) == "-"
+
+
+def test_cli_status(sm: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from yolo_pipeline.cli import main
+
+    assert main(["status", "--limit", "2", "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert "yolo-birds-0123456789" in out and "yolo-cats" not in out
+    assert main(["status", "--limit", "0"]) == 2

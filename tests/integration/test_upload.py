@@ -263,3 +263,16 @@ def test_md5_metadata_settles_a_kms_style_etag() -> None:
     assert is_unchanged(local, kms, "a" * 32)
     assert not is_unchanged(local, RemoteObject(11, "a" * 32), "a" * 32)
     assert not is_unchanged(local, None, None)
+
+
+def test_cli_upload_with_progress_bars(
+    s3: Any, dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from yolo_pipeline.cli import main
+
+    assert main(["upload", str(dataset / "data.yaml"), DEST, "--concurrency", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "yolo-pipeline status" in captured.out
+    assert "bytes" in captured.err  # tqdm's byte bar
+    assert remote_keys(s3) == local_keys(dataset)
+    assert main(["upload", str(dataset), DEST, "--concurrency", "0"]) == 2
