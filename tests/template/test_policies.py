@@ -182,7 +182,8 @@ def test_notifier_permissions(resources: Resources) -> None:
     (describe,) = statements_with(
         resources, "NotifyStatusFunction", "sagemaker:DescribeTrainingJob"
     )
-    assert as_list(describe["Action"]) == ["sagemaker:DescribeTrainingJob"]
+    # ListTags: the notifier's fallback for the dataset tag when the event has no Tags.
+    assert as_list(describe["Action"]) == ["sagemaker:DescribeTrainingJob", "sagemaker:ListTags"]
     assert describe["Resource"] == TRAINING_JOBS
     (publish,) = statements_with(resources, "NotifyStatusFunction", "sns:Publish")
     assert publish["Resource"] == TOPIC
@@ -194,6 +195,10 @@ def test_notifier_permissions(resources: Resources) -> None:
         for a in as_list(s["Action"])
     }
     assert not {a for a in actions if a.startswith(("s3:", "iam:", "sagemaker:Create"))}
+    assert {a for a in actions if a.startswith("sagemaker:")} == {
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:ListTags",
+    }
 
 
 def test_functions_never_write_or_delete_objects(resources: Resources) -> None:
