@@ -12,6 +12,7 @@ runs again; a successful run is remembered for ``IDEMPOTENCY_TTL_SECONDS``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -42,6 +43,12 @@ T = TypeVar("T")
 # S3 -> EventBridge and EventBridge -> Lambda both deliver at least once, and Lambda
 # async retries/redrives can come hours later: remember a finished upload for a week.
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+# A quota failure raises, so Powertools drops its record and Lambda retries the event (2
+# retries, for up to MaximumEventAgeInSeconds = 6 h in template.yaml): without a marker
+# one upload would send 3 identical quota emails. One email per upload per window; a
+# redrive after the window that fails again emails again.
+QUOTA_NOTICE_WINDOW_SECONDS = 6 * 3600
+QUOTA_NOTICE_PREFIX = "quota#"
 
 
 class DatasetUnreadableError(RuntimeError):
@@ -94,6 +101,54 @@ def _error_message(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
 
 
+def claim_quota_notice(
+    dynamodb: Any,
+    table: str,
+    upload_hash: str,
+    now: float,
+    window_seconds: int = QUOTA_NOTICE_WINDOW_SECONDS,
+) -> int | None:
+    """Claim the right to send this upload's quota email; the claim's expiry, or ``None``.
+
+    A conditional PutItem of ``quota#<upload hash>`` in the idempotency table (whose TTL
+    attribute ``expiration`` cleans it up). The condition also accepts an expired item,
+    because DynamoDB's TTL deletes lazily (up to days later). If DynamoDB itself fails,
+    the claim is granted: a duplicate email beats a silent quota failure.
+    """
+    expiration = int(now) + window_seconds
+    try:
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "id": {"S": QUOTA_NOTICE_PREFIX + upload_hash},
+                "expiration": {"N": str(expiration)},
+                "status": {"S": "QUOTA_EMAIL_SENT"},
+            },
+            ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+            ExpressionAttributeValues={":now": {"N": str(int(now))}},
+        )
+    except ClientError as exc:
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            return None
+        logger.warning("Quota email marker not written; sending anyway", extra={"error": str(exc)})
+    return expiration
+
+
+def release_quota_notice(dynamodb: Any, table: str, upload_hash: str, expiration: int) -> None:
+    """Undo our claim (the email did not go out), so the next retry tries again."""
+    try:
+        dynamodb.delete_item(
+            TableName=table,
+            Key={"id": {"S": QUOTA_NOTICE_PREFIX + upload_hash}},
+            # Only our own claim: never a newer one from a concurrent delivery.
+            ConditionExpression="expiration = :expiration",
+            ExpressionAttributeValues={":expiration": {"N": str(expiration)}},
+        )
+    except ClientError as exc:
+        # The caller re-raises the publish error; a stuck claim only costs one email.
+        logger.warning("Quota email marker not released", extra={"error": str(exc)})
+
+
 class Launcher:
     """Holds the settings and the idempotent step; AWS clients come from ``yolo_pipeline.aws``."""
 
@@ -101,6 +156,7 @@ class Launcher:
         self.settings = settings
         self.region = region or aws.current_region()
         self._idempotency_config: Any = None
+        self.clock: Callable[[], float] = time.time  # replaceable in tests (redrive later)
         self._launch_once: Callable[..., dict[str, Any]] | None = None
 
     def _idempotent_launch(self) -> Callable[..., dict[str, Any]]:
@@ -199,7 +255,7 @@ class Launcher:
             aws.client("sagemaker").create_training_job(**request)
         except ClientError as exc:
             return self._on_create_error(
-                exc, dataset_uri, name, options.instance_type, options.spot
+                exc, up.identity_hash(), dataset_uri, name, options.instance_type, options.spot
             )
 
         logger.info(
@@ -227,7 +283,13 @@ class Launcher:
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
 
     def _on_create_error(
-        self, exc: ClientError, dataset_uri: str, name: str, instance_type: str, spot: bool
+        self,
+        exc: ClientError,
+        upload_hash: str,
+        dataset_uri: str,
+        name: str,
+        instance_type: str,
+        spot: bool,
     ) -> dict[str, Any]:
         code, message = _error_code(exc), _error_message(exc)
         if code == "ResourceInUse":
@@ -236,7 +298,9 @@ class Launcher:
             return {"status": "already_started", "dataset": dataset_uri, "job_name": name}
         if code == "ResourceLimitExceeded":
             logger.warning("Quota reached", extra={"error": message})
-            self._send(
+            metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)
+            self._send_quota_once(
+                upload_hash,
                 render_quota(
                     dataset_uri=dataset_uri,
                     job_name=name,
@@ -245,9 +309,8 @@ class Launcher:
                     spot=spot,
                     message=message,
                     allowed_instance_types=self.settings.allowed_instance_types,
-                )
+                ),
             )
-            metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)
             raise exc  # to the on-failure destination, to redrive once the quota is raised
         if code == "ValidationException":
             logger.warning("SageMaker refused the request", extra={"error": message})
@@ -268,3 +331,16 @@ class Launcher:
 
     def _send(self, email: Email) -> None:
         publish(aws.client("sns"), self.settings.notification_topic_arn, email)
+
+    def _send_quota_once(self, upload_hash: str, email: Email) -> None:
+        dynamodb, table = aws.client("dynamodb"), self.settings.idempotency_table
+        expiration = claim_quota_notice(dynamodb, table, upload_hash, self.clock())
+        if expiration is None:
+            logger.info("Quota email already sent for this upload; not repeating it")
+            metrics.add_metric(name="QuotaEmailSuppressed", unit=MetricUnit.Count, value=1)
+            return
+        try:
+            self._send(email)
+        except Exception:
+            release_quota_notice(dynamodb, table, upload_hash, expiration)
+            raise
