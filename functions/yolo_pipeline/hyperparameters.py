@@ -14,7 +14,6 @@ Pure and Lambda-safe: no Ultralytics import.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -85,8 +84,12 @@ def encode_value(value: Any) -> str:
     """A typed value as the string that :func:`decode_value` turns back into it."""
     if isinstance(value, str):
         # Plain when that reads back as the same string (readable in the console), else a
-        # double-quoted JSON string, which YAML reads back as exactly this string.
-        return value if decode_value(value) == value else json.dumps(value)
+        # YAML double-quoted scalar: PyYAML's own escaping reads back exactly (JSON's does
+        # not: YAML decodes a \ud800\udc00 surrogate-pair escape as two lone surrogates).
+        if decode_value(value) == value:
+            return value
+        quoted = yaml.safe_dump(value, default_style='"', width=10**6, allow_unicode=True)
+        return quoted.removesuffix("\n...\n").strip()
     text = yaml.safe_dump(value, default_flow_style=True, width=10**6, allow_unicode=True)
     return text.removesuffix("\n...\n").strip()
 
