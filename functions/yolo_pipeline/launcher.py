@@ -49,6 +49,10 @@ IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 # redrive after the window that fails again emails again.
 QUOTA_NOTICE_WINDOW_SECONDS = 6 * 3600
 QUOTA_NOTICE_PREFIX = "quota#"
+# The start email has the same hazard the other way round: an attempt that created the
+# job but failed before its email went out (SNS error, timeout) is retried, gets
+# ResourceInUse, and must still send it; one that did send it leaves this marker.
+STARTED_NOTICE_PREFIX = "started#"
 
 
 class DatasetUnreadableError(RuntimeError):
@@ -101,28 +105,25 @@ def _error_message(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
 
 
-def claim_quota_notice(
-    dynamodb: Any,
-    table: str,
-    upload_hash: str,
-    now: float,
-    window_seconds: int = QUOTA_NOTICE_WINDOW_SECONDS,
+def claim_notice(
+    dynamodb: Any, table: str, marker_id: str, now: float, window_seconds: int
 ) -> int | None:
-    """Claim the right to send this upload's quota email; the claim's expiry, or ``None``.
+    """Claim the right to send one email (``marker_id``, e.g. ``quota#<upload hash>``).
 
-    A conditional PutItem of ``quota#<upload hash>`` in the idempotency table (whose TTL
-    attribute ``expiration`` cleans it up). The condition also accepts an expired item,
-    because DynamoDB's TTL deletes lazily (up to days later). If DynamoDB itself fails,
-    the claim is granted: a duplicate email beats a silent quota failure.
+    Returns the claim's expiry, or ``None`` when a live claim exists. A conditional
+    PutItem in the idempotency table (whose TTL attribute ``expiration`` cleans it up).
+    The condition also accepts an expired item, because DynamoDB's TTL deletes lazily
+    (up to days later). If DynamoDB itself fails, the claim is granted: a duplicate email
+    beats a silent one.
     """
     expiration = int(now) + window_seconds
     try:
         dynamodb.put_item(
             TableName=table,
             Item={
-                "id": {"S": QUOTA_NOTICE_PREFIX + upload_hash},
+                "id": {"S": marker_id},
                 "expiration": {"N": str(expiration)},
-                "status": {"S": "QUOTA_EMAIL_SENT"},
+                "status": {"S": "EMAIL_SENT"},
             },
             ConditionExpression="attribute_not_exists(id) OR expiration < :now",
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
@@ -130,23 +131,26 @@ def claim_quota_notice(
     except ClientError as exc:
         if _error_code(exc) == "ConditionalCheckFailedException":
             return None
-        logger.warning("Quota email marker not written; sending anyway", extra={"error": str(exc)})
+        logger.warning(
+            "Email marker not written; sending anyway",
+            extra={"marker": marker_id, "error": str(exc)},
+        )
     return expiration
 
 
-def release_quota_notice(dynamodb: Any, table: str, upload_hash: str, expiration: int) -> None:
+def release_notice(dynamodb: Any, table: str, marker_id: str, expiration: int) -> None:
     """Undo our claim (the email did not go out), so the next retry tries again."""
     try:
         dynamodb.delete_item(
             TableName=table,
-            Key={"id": {"S": QUOTA_NOTICE_PREFIX + upload_hash}},
+            Key={"id": {"S": marker_id}},
             # Only our own claim: never a newer one from a concurrent delivery.
             ConditionExpression="expiration = :expiration",
             ExpressionAttributeValues={":expiration": {"N": str(expiration)}},
         )
     except ClientError as exc:
         # The caller re-raises the publish error; a stuck claim only costs one email.
-        logger.warning("Quota email marker not released", extra={"error": str(exc)})
+        logger.warning("Email marker not released", extra={"marker": marker_id, "error": str(exc)})
 
 
 class Launcher:
@@ -251,9 +255,36 @@ class Launcher:
             data_yaml_version=up.version_id,
             pipeline_name=settings.pipeline_name,
         )
+        started_email = render_started(
+            dataset_uri=dataset_uri,
+            job_name=name,
+            region=self.region,
+            instance_type=options.instance_type,
+            spot=options.spot,
+            max_runtime_seconds=request["StoppingCondition"]["MaxRuntimeInSeconds"],
+            max_wait_seconds=spot_wait_seconds(options.max_runtime_seconds)
+            if options.spot
+            else None,
+            input_mode=options.input_mode,
+            stats=report.stats,
+            warnings=warnings,
+            train_args=request["HyperParameters"],
+        )
+        started_marker = STARTED_NOTICE_PREFIX + up.identity_hash()
         try:
             aws.client("sagemaker").create_training_job(**request)
         except ClientError as exc:
+            if _error_code(exc) == "ResourceInUse":
+                # Same upload, same name: an earlier attempt created the job. Send its
+                # start email unless that attempt got as far as sending it.
+                logger.info("Training job already exists", extra={"error": _error_message(exc)})
+                sent = self._send_once(started_marker, IDEMPOTENCY_TTL_SECONDS, started_email)
+                return {
+                    "status": "already_started",
+                    "dataset": dataset_uri,
+                    "job_name": name,
+                    "email_sent": sent,
+                }
             return self._on_create_error(
                 exc, up.identity_hash(), dataset_uri, name, options.instance_type, options.spot
             )
@@ -262,23 +293,7 @@ class Launcher:
             "Training job created",
             extra={"instance_type": options.instance_type, "spot": options.spot},
         )
-        self._send(
-            render_started(
-                dataset_uri=dataset_uri,
-                job_name=name,
-                region=self.region,
-                instance_type=options.instance_type,
-                spot=options.spot,
-                max_runtime_seconds=request["StoppingCondition"]["MaxRuntimeInSeconds"],
-                max_wait_seconds=spot_wait_seconds(options.max_runtime_seconds)
-                if options.spot
-                else None,
-                input_mode=options.input_mode,
-                stats=report.stats,
-                warnings=warnings,
-                train_args=request["HyperParameters"],
-            )
-        )
+        self._send_once(started_marker, IDEMPOTENCY_TTL_SECONDS, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
 
@@ -292,15 +307,12 @@ class Launcher:
         spot: bool,
     ) -> dict[str, Any]:
         code, message = _error_code(exc), _error_message(exc)
-        if code == "ResourceInUse":
-            # Same upload, same name: an earlier delivery created it (and sent the email).
-            logger.info("Training job already exists", extra={"error": message})
-            return {"status": "already_started", "dataset": dataset_uri, "job_name": name}
         if code == "ResourceLimitExceeded":
             logger.warning("Quota reached", extra={"error": message})
             metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)
-            self._send_quota_once(
-                upload_hash,
+            self._send_once(
+                QUOTA_NOTICE_PREFIX + upload_hash,
+                QUOTA_NOTICE_WINDOW_SECONDS,
                 render_quota(
                     dataset_uri=dataset_uri,
                     job_name=name,
@@ -332,15 +344,17 @@ class Launcher:
     def _send(self, email: Email) -> None:
         publish(aws.client("sns"), self.settings.notification_topic_arn, email)
 
-    def _send_quota_once(self, upload_hash: str, email: Email) -> None:
+    def _send_once(self, marker_id: str, window_seconds: int, email: Email) -> bool:
+        """Send ``email`` unless ``marker_id`` says it went out within the window."""
         dynamodb, table = aws.client("dynamodb"), self.settings.idempotency_table
-        expiration = claim_quota_notice(dynamodb, table, upload_hash, self.clock())
+        expiration = claim_notice(dynamodb, table, marker_id, self.clock(), window_seconds)
         if expiration is None:
-            logger.info("Quota email already sent for this upload; not repeating it")
-            metrics.add_metric(name="QuotaEmailSuppressed", unit=MetricUnit.Count, value=1)
-            return
+            logger.info("Email already sent for this upload; not repeating it")
+            metrics.add_metric(name="EmailSuppressed", unit=MetricUnit.Count, value=1)
+            return False
         try:
             self._send(email)
         except Exception:
-            release_quota_notice(dynamodb, table, upload_hash, expiration)
+            release_notice(dynamodb, table, marker_id, expiration)
             raise
+        return True

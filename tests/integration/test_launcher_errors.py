@@ -14,6 +14,7 @@ from tests.dataset_factory import detect_dataset, put_s3
 from tests.helpers import FakeLambdaContext
 from tests.integration.launcher_fixtures import (
     BUCKET,
+    TABLE,
     LauncherWorld,
     launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
@@ -86,15 +87,53 @@ def test_validation_exception_becomes_a_rejection_quoting_sagemaker(
     assert "SageMaker said: Instance type ml.g6.xlarge" in email["message"]
 
 
-def test_resource_in_use_means_already_started_and_sends_nothing(
+def _forget_idempotency_records() -> None:
+    """Drop Powertools' records (as expiry or a lost save would), keeping email markers."""
+    dynamodb = aws.client("dynamodb")
+    for item in dynamodb.scan(TableName=TABLE)["Items"]:
+        if not item["id"]["S"].startswith(("started#", "quota#")):
+            dynamodb.delete_item(TableName=TABLE, Key={"id": item["id"]})
+
+
+def test_resource_in_use_after_the_start_email_sends_nothing(
     launcher_world: LauncherWorld, sagemaker_stub: Stubber, lambda_context: FakeLambdaContext
 ) -> None:
+    sagemaker_stub.add_response("create_training_job", {"TrainingJobArn": ARN})
+    assert launcher_world.invoke(_event(), lambda_context)["status"] == "started"
+    _forget_idempotency_records()
+
     sagemaker_stub.add_client_error(
         "create_training_job", "ResourceInUse", "Training job names must be unique"
     )
     result = launcher_world.invoke(_event(), lambda_context)
-    assert result["status"] == "already_started"
+    assert result["status"] == "already_started" and result["email_sent"] is False
+    assert len(launcher_world.emails()) == 1
+    sagemaker_stub.assert_no_pending_responses()
+
+
+def test_a_start_email_lost_after_create_is_sent_by_the_retry(
+    launcher_world: LauncherWorld, sagemaker_stub: Stubber, lambda_context: FakeLambdaContext
+) -> None:
+    # The job is created, then SNS fails: the event is retried and meets ResourceInUse.
+    sagemaker_stub.add_response("create_training_job", {"TrainingJobArn": ARN})
+    with Stubber(aws.client("sns")) as sns_stub:
+        sns_stub.add_client_error("publish", "InternalError", "SNS is down", 500)
+        with pytest.raises(ClientError, match="SNS is down"):
+            launcher_world.invoke(_event(), lambda_context)
     assert launcher_world.emails() == []
+
+    sagemaker_stub.add_client_error(
+        "create_training_job", "ResourceInUse", "Training job names must be unique"
+    )
+    result = launcher_world.invoke(_event(), lambda_context)
+    launcher_world.invoke(_event(), lambda_context)  # redelivery: answered from the store
+
+    assert result["status"] == "already_started" and result["email_sent"] is True
+    (email,) = launcher_world.emails()
+    assert email["attributes"]["kind"]["Value"] == "JobStarted"
+    assert result["job_name"] in email["message"]
+    assert len(launcher_world.requests) == 2
+    sagemaker_stub.assert_no_pending_responses()
 
 
 def test_throttling_past_retries_raises_without_email_and_retry_succeeds(
