@@ -6,8 +6,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.helpers import FakeLambdaContext
+
+# CI must be repeatable: the same examples every run, and no wall-clock deadlines on a
+# shared 2-core machine. `HYPOTHESIS_PROFILE=explore` searches with fresh random seeds.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Never reach real AWS from a test, whatever the developer's shell has configured.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):

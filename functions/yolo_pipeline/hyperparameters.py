@@ -70,7 +70,9 @@ def decode_value(raw: str) -> Any:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         return raw
-    if isinstance(value, str) and _EXPONENT_FLOAT.match(value.strip()):
+    # YAML 1.1 reads "1e-3" as a string; users mean a float. Only when unquoted, so the
+    # encoder can still say "the string 1e-3" by quoting it.
+    if isinstance(value, str) and _EXPONENT_FLOAT.match(raw.strip()):
         return float(value)
     return value
 
@@ -90,7 +92,8 @@ def encode_value(value: Any) -> str:
             return value
         quoted = yaml.safe_dump(value, default_style='"', width=10**6, allow_unicode=True)
         return quoted.removesuffix("\n...\n").strip()
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, allow_unicode=True)
+    # ASCII with escapes: a raw NEL (\x85) inside a flow list would read back as a line break.
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6)
     return text.removesuffix("\n...\n").strip()
 
 
