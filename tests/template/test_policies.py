@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.template.resolve import Resolver
+from yolo_pipeline.launcher import QUOTA_NOTICE_WINDOW_SECONDS
 from yolo_pipeline.settings import JOB_NAME_PREFIX_PATTERN, LauncherSettings, NotifierSettings
 
 pytestmark = pytest.mark.template
@@ -250,6 +251,18 @@ def test_every_function_has_an_on_failure_destination(resources: Resources) -> N
         for config in configs:
             assert config["DestinationConfig"]["OnFailure"]["Destination"] == DLQ_ARN
             assert 0 <= config["MaximumRetryAttempts"] <= 2
+
+
+def test_launcher_retries_end_inside_the_quota_email_window(resources: Resources) -> None:
+    # Lambda retries a failed event only while it is younger than MaximumEventAgeInSeconds;
+    # the launcher's quota email marker must outlive that, or retries email again.
+    (config,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": "StartTrainingFunction"}
+    ]
+    assert 0 < config["MaximumEventAgeInSeconds"] <= QUOTA_NOTICE_WINDOW_SECONDS
 
 
 def test_rules_retry_then_dead_letter(resources: Resources) -> None:
