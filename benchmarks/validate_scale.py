@@ -1,53 +1,82 @@
 """Validator scale benchmark: N images on moto S3 with 20 ms injected per request.
 
-    .venv/bin/python benchmarks/validate_scale.py            # N = 2,000 and 20,000
-    .venv/bin/python benchmarks/validate_scale.py --n 500 --latency-ms 5
+    .venv/bin/python benchmarks/validate_scale.py                  # both modes, N = 2k and 20k
+    .venv/bin/python benchmarks/validate_scale.py --mode server --n 20000 --repeat 3
+    .venv/bin/python benchmarks/validate_scale.py --profile --n 2000   # CPU split, 1 thread
 
 Models in-region S3: a botocore ``before-send`` hook sleeps before every request. The
 sequential floor is N x latency (400 s at 20k / 20 ms); target 20k in <= 15 s and
 <= 300 MB peak RSS, with time linear in N. Prints wall time, requests and peak RSS.
+
+Two modes, because moto's emulation of S3 is CPU the product never pays in AWS:
+  inprocess  ``mock_aws``: moto answers every request inside this process, on our GIL
+             (the mode the issue names; it measures moto as much as us).
+  server     moto runs in a separate process (``ThreadedMotoServer``, needs moto[server])
+             and the client talks HTTP to it through ``AWS_ENDPOINT_URL_S3``: this
+             process does only what it does in AWS (botocore, urllib3, our checks).
+``--profile`` runs the validation single-threaded with latency 0 under cProfile, timing
+CPU only, and splits it: our code, botocore/urllib3 client work, moto (in-process).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import resource
+import statistics
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
     os.environ.pop(_name, None)
 
 BUCKET = "bench-bucket"
 TINY_IMAGE = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+BACKGROUND_EVERY = 10  # every 10th image has an empty label file (background)
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def populate(client: Any, prefix: str, n: int) -> None:
-    """Write N images (80% train) and their labels straight into moto's backend."""
+def prefix_for(n: int) -> str:
+    return f"datasets/bench-{n}/"
+
+
+def populate(n: int) -> None:
+    """Write N images (80% train) and their labels straight into moto's S3 backend.
+
+    Bypasses the API (40k PutObjects would dominate the run). One label in ten is empty,
+    as background images are in real datasets.
+    """
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
 
-    client.create_bucket(Bucket=BUCKET)
     backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+    if BUCKET not in backend.buckets:
+        backend.create_bucket(BUCKET, "us-east-1")
+    prefix = prefix_for(n)
     n_train = int(n * 0.8)
     for i in range(n):
         split = "train" if i < n_train else "val"
         stem = f"{split}/img_{i:06d}"
-        rows = "\n".join(f"{(i + k) % 3} 0.{k + 2}00 0.500 0.100 0.200" for k in range(1 + i % 3))
+        rows = "".join(f"{(i + k) % 3} 0.{k + 2}00 0.500 0.100 0.200\n" for k in range(1 + i % 3))
+        label = b"" if i % BACKGROUND_EVERY == BACKGROUND_EVERY - 1 else rows.encode()
         backend.put_object(BUCKET, f"{prefix}images/{stem}.jpg", TINY_IMAGE)
-        backend.put_object(BUCKET, f"{prefix}labels/{stem}.txt", (rows + "\n").encode())
+        backend.put_object(BUCKET, f"{prefix}labels/{stem}.txt", label)
     backend.put_object(
         BUCKET,
         f"{prefix}data.yaml",
@@ -55,15 +84,26 @@ def populate(client: Any, prefix: str, n: int) -> None:
     )
 
 
-def run(n: int, latency_s: float, workers: int) -> dict[str, Any]:
+def _sequential_map(
+    read: Callable[[str], bytes],
+) -> Callable[..., Iterator[tuple[str, Any]]]:
+    def map_read(paths: Iterable[str], fn: Callable[[str, bytes], Any], **_: Any) -> Any:
+        for p in paths:  # in the calling thread, so cProfile sees it
+            yield p, fn(p, read(p))
+
+    return map_read
+
+
+def measure(
+    n: int, latency_s: float, workers: int, profile: cProfile.Profile | None = None
+) -> dict[str, Any]:
+    """Validate the N-image prefix once through the project's own S3 client."""
     from yolo_pipeline import aws
     from yolo_pipeline.storage import S3Storage
     from yolo_pipeline.validation import validate_dataset
 
     aws.reset_clients()
-    client = aws.client("s3")
-    prefix = f"datasets/bench-{n}/"
-    populate(client, prefix, n)
+    client = aws.client("s3")  # the project's client: adaptive retries, 64 connections
     counts: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -71,57 +111,241 @@ def run(n: int, latency_s: float, workers: int) -> dict[str, Any]:
         op = event_name.rsplit(".", 1)[-1]
         with lock:
             counts[op] = counts.get(op, 0) + 1
-        time.sleep(latency_s)
+        if latency_s:
+            time.sleep(latency_s)
 
-    client.meta.events.register("before-send.s3", slow)
-    storage = S3Storage(BUCKET, prefix, client=client)
-    original = storage.map_read
+    client.meta.events.register_first("before-send.s3", slow)
+    storage = S3Storage(BUCKET, prefix_for(n), client=client)
+    if profile is not None:
+        storage.map_read = _sequential_map(storage.read_bytes)  # type: ignore[method-assign]
+    else:
+        original = storage.map_read
 
-    def map_read(paths: Any, fn: Any, max_workers: int = workers) -> Any:
-        return original(paths, fn, max_workers=workers)
+        def map_read(paths: Any, fn: Any, max_workers: int = workers) -> Any:
+            return original(paths, fn, max_workers=workers)
 
-    storage.map_read = map_read  # type: ignore[method-assign]
+        storage.map_read = map_read  # type: ignore[method-assign]
+    rss_before = psutil.Process().memory_info().rss / 2**20
+    cpu0 = time.process_time()
     start = time.perf_counter()
+    if profile is not None:
+        profile.enable()
     report = validate_dataset(storage)
+    if profile is not None:
+        profile.disable()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     client.meta.events.unregister("before-send.s3", slow)
     if not report.valid:
         raise SystemExit(report.render_text())
+    splits = report.stats["splits"].values()
     return {
         "n": n,
         "wall_s": wall,
+        "cpu_s": cpu,
         "requests": sum(counts.values()),
         "by_operation": dict(sorted(counts.items())),
         "peak_rss_mb": peak_rss_mb(),
-        "images": sum(s["images"] for s in report.stats["splits"].values()),
+        "rss_before_mb": rss_before,
+        "images": sum(s["images"] for s in splits),
+        "background": sum(s["background"] for s in splits),
     }
 
 
+# --- server mode -------------------------------------------------------------------------
+
+
+def serve(sizes: list[int]) -> int:
+    """Child process: moto's server app on a free port with the datasets; ends on stdin EOF.
+
+    Like ``ThreadedMotoServer`` (werkzeug, one thread per connection, moto's handler), but
+    with keep-alive: werkzeug's dev server closes every connection, so each request would
+    pay a TCP connect and a new server thread that AWS does not make us pay.
+    """
+    import logging
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class KeepAliveHandler(MotoRequestHandler):
+        def send_header(self, keyword: str, value: str) -> None:
+            # Safe here: the benchmark sends only GETs without a body, so there is never an
+            # unread body left on the connection before the next request line.
+            if keyword.lower() == "connection" and value.lower() == "close":
+                return
+            super().send_header(keyword, value)
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    for n in sizes:
+        populate(n)
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=KeepAliveHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_port, flush=True)
+    sys.stdin.read()
+    server.shutdown()
+    return 0
+
+
+class MotoServer:
+    """moto in its own process, so its CPU is not on the measured process's GIL."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        args = [sys.executable, __file__, "--serve", *[str(n) for n in sizes]]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.isdigit():
+            self.close()
+            raise SystemExit(
+                "moto server did not start (server mode needs moto[server]: run make setup)"
+            )
+        self.endpoint = f"http://127.0.0.1:{line}"
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- profile split ---------------------------------------------------------------------
+
+
+def _cum(stats: pstats.Stats, match: Callable[[str, str], bool]) -> float:
+    """Cumulative time of the outermost calls to the functions that match."""
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = 0.0
+    for (file, _line, name), (_cc, _nc, _tt, ct, callers) in raw.items():
+        if not match(file, name):
+            continue
+        # Only time entered from a non-matching caller, so recursion is not counted twice.
+        outer = sum(c[3] for (cf, _cl, cn), c in callers.items() if not match(cf, cn))
+        total += outer if callers else ct
+    return total
+
+
+def split_profile(profile: cProfile.Profile) -> dict[str, float]:
+    stats = pstats.Stats(profile)
+
+    def is_(mod: str, fn: str) -> Callable[[str, str], bool]:
+        return lambda f, n: n == fn and f.replace(os.sep, "/").endswith(mod)
+
+    total = _cum(stats, is_("yolo_pipeline/validation.py", "validate_dataset"))
+    api = _cum(stats, is_("botocore/client.py", "_make_api_call"))
+    moto = _cum(stats, is_("moto/core/botocore_stubber.py", "__call__"))
+    labels = _cum(stats, is_("yolo_pipeline/labels.py", "check_label_file"))
+    return {
+        "total": total,
+        "ours": total - api,
+        "ours: label parsing": labels,
+        "botocore + urllib3 client": api - moto,
+        "  of which response parsing": _cum(stats, is_("botocore/parsers.py", "parse")),
+        "  of which timestamp parsing": _cum(stats, is_("botocore/parsers.py", "_handle_timestamp")),
+        "  of which signing": _cum(stats, is_("botocore/signers.py", "sign")),
+        "  of which HTTP (server wait too)": _cum(stats, is_("botocore/endpoint.py", "_send")),
+        "moto (in-process emulation)": moto,
+    }
+
+
+# --- driver -----------------------------------------------------------------------------
+
+
+def run_mode(
+    mode: str, sizes: list[int], latency_s: float, workers: int, repeat: int, profile: bool
+) -> list[dict[str, Any]]:
+    from moto import mock_aws
+
+    server: MotoServer | None = None
+    mock = mock_aws()
+    if mode == "server":
+        server = MotoServer(sizes)
+        os.environ["AWS_ENDPOINT_URL_S3"] = server.endpoint  # botocore's per-service endpoint
+    else:
+        mock.start()
+        for n in sizes:
+            populate(n)
+    try:
+        results = []
+        for n in sizes:
+            if profile:
+                prof = cProfile.Profile()  # one thread, no latency: wall time is CPU time
+                r = measure(n, 0.0, 1, prof)
+                r["split"] = split_profile(prof)
+                results.append(r)
+                continue
+            runs = [measure(n, latency_s, workers) for _ in range(repeat)]
+            r = dict(runs[-1])
+            r["walls"] = [x["wall_s"] for x in runs]
+            r["wall_s"] = statistics.median(r["walls"])
+            r["cpu_s"] = statistics.median(x["cpu_s"] for x in runs)
+            results.append(r)
+        return results
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+        if server is not None:
+            server.close()
+        else:
+            mock.stop()
+
+
+def report(mode: str, results: list[dict[str, Any]], latency_ms: float, profile: bool) -> None:
+    for r in results:
+        if profile:
+            print(f"[{mode}] N={r['n']}: CPU seconds, 1 thread, latency 0")
+            total = r["split"]["total"] or 1.0
+            for k, v in r["split"].items():
+                print(f"    {k:32} {v:7.2f} s  {100 * v / total:5.1f}%")
+            continue
+        floor = r["requests"] * latency_ms / 1000
+        walls = " ".join(f"{w:.2f}" for w in r["walls"])
+        print(
+            f"[{mode:9}] N={r['n']:>6}  wall {r['wall_s']:6.2f} s (median of [{walls}])  "
+            f"CPU {r['cpu_s']:6.2f} s  requests {r['requests']:>6} {r['by_operation']}  "
+            f"sequential floor {floor:5.0f} s  peak RSS {r['peak_rss_mb']:.0f} MB "
+            f"({r['rss_before_mb']:.0f} MB before validating)  "
+            f"({r['images']} images, {r['background']} background)"
+        )
+    if not profile and len(results) > 1:
+        a, b = results[0], results[-1]
+        print(
+            f"[{mode:9}] time ratio {b['wall_s'] / a['wall_s']:.1f}x for "
+            f"{b['n'] / a['n']:.0f}x images (linear: about equal)"
+        )
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        return serve([int(x) for x in sys.argv[2:]])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="images (repeatable)")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=32, help="label reads in flight")
+    parser.add_argument("--mode", choices=["inprocess", "server", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; median shown")
+    parser.add_argument("--profile", action="store_true", help="CPU split, 1 thread, no latency")
     args = parser.parse_args()
-    from moto import mock_aws
-
     sizes = args.n or [2_000, 20_000]
-    print(f"latency {args.latency_ms:g} ms/request, {args.workers} workers")
-    with mock_aws():
-        results = [run(n, args.latency_ms / 1000, args.workers) for n in sizes]
-    for r in results:
-        floor = r["requests"] * args.latency_ms / 1000
-        print(
-            f"N={r['n']:>6}  wall {r['wall_s']:6.2f} s  requests {r['requests']:>6} "
-            f"{r['by_operation']}  sequential floor {floor:6.0f} s  "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB  ({r['images']} images judged)"
-        )
-    if len(results) > 1:
-        a, b = results[0], results[-1]
-        print(
-            f"time ratio {b['wall_s'] / a['wall_s']:.1f}x for {b['n'] / a['n']:.0f}x images "
-            "(linear: about equal)"
-        )
+    modes = ["inprocess", "server"] if args.mode == "both" else [args.mode]
+    # Each mode in its own process: peak RSS is per process, and mock_aws patches globally.
+    if len(modes) > 1:
+        for mode in modes:
+            subprocess.run([sys.executable, __file__, *sys.argv[1:], "--mode", mode], check=True)
+        return 0
+    print(
+        f"[{modes[0]}] latency {args.latency_ms:g} ms/request, {args.workers} workers, "
+        f"{os.cpu_count()} CPUs"
+    )
+    results = run_mode(
+        modes[0], sizes, args.latency_ms / 1000, args.workers, args.repeat, args.profile
+    )
+    report(modes[0], results, args.latency_ms, args.profile)
     return 0
 
 

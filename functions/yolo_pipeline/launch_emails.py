@@ -19,7 +19,7 @@ from yolo_pipeline.emails import (
 )
 from yolo_pipeline.findings import Finding
 
-SUBJECT_PREFIX = "YOLO"
+SUBJECT_PREFIX = "yolo"  # the same tag as the notifier's emails, so one inbox rule catches all
 MAX_LISTED = 100  # findings per list; SNS bodies stop at 256 KB and inboxes much earlier
 WIDTH = 78
 

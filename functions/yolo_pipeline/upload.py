@@ -301,9 +301,9 @@ def what_happens_next(bucket: str, prefix: str) -> str:
     return (
         f"data.yaml is in place: the launcher checks s3://{bucket}/{prefix} now "
         "(usually within a minute) and emails the pipeline's SNS subscribers:\n"
-        f"  - '[YOLO] Dataset rejected: {name}' listing every problem and its fix "
+        f"  - '[yolo] Dataset rejected: {name}' listing every problem and its fix "
         "(no job, no cost), or\n"
-        f"  - '[YOLO] Training started: {name}' with the job name, instance and limits.\n"
+        f"  - '[yolo] Training started: {name}' with the job name, instance and limits.\n"
         "When the job ends, a second email:\n"
         f"  - '[yolo] Completed: {name} mAP50-95 0.xxx' with metrics, time per phase, billable "
         "time, spot savings and the model's S3 location, or\n"

@@ -53,7 +53,7 @@ def test_valid_dataset_starts_one_job_and_redeliveries_do_nothing(
 
     emails = launcher_world.emails()
     assert len(emails) == 1
-    assert emails[0]["subject"] == "[YOLO] Training started: shapes"
+    assert emails[0]["subject"] == "[yolo] Training started: shapes"
     body = emails[0]["message"]
     assert name in body and "ml.g4dn.xlarge" in body and "Spot:         on" in body
     assert "train" in body and "circle, square, triangle" in body
@@ -91,7 +91,7 @@ def test_versioned_unicode_dataset_name_is_slugged(
     tags = {t["Key"]: t["Value"] for t in request["Tags"]}
     assert tags["yolo:dataset-uri"] == f"s3://{BUCKET}/datasets/Café été 2026/"
     assert tags["yolo:data-yaml-version"] == event["detail"]["object"]["version-id"]
-    assert launcher_world.emails()[0]["subject"] == "[YOLO] Training started: Cafe ete 2026"
+    assert launcher_world.emails()[0]["subject"] == "[yolo] Training started: Cafe ete 2026"
 
 
 def test_broken_dataset_gets_one_rejection_email_and_no_job(
@@ -110,7 +110,7 @@ def test_broken_dataset_gets_one_rejection_email_and_no_job(
     assert launcher_world.requests == []
     emails = launcher_world.emails()
     assert len(emails) == 1
-    assert emails[0]["subject"] == "[YOLO] Dataset rejected: shapes"
+    assert emails[0]["subject"] == "[yolo] Dataset rejected: shapes"
     body = emails[0]["message"]
     assert f"s3://{BUCKET}/datasets/shapes/" in body
     assert "labels/train/train_00001.txt" in body and "line 1" in body

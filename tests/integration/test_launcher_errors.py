@@ -53,7 +53,7 @@ def test_quota_email_names_the_quota_then_raises_for_redrive(
         launcher_world.invoke(_event(), lambda_context)
 
     (email,) = launcher_world.emails()
-    assert email["subject"] == "[YOLO] Quota reached: shapes"
+    assert email["subject"] == "[yolo] Quota reached: shapes"
     body = email["message"]
     assert '"ml.g4dn.xlarge for spot training job usage" in us-east-1' in body
     assert "servicequotas/home/services/sagemaker/quotas" in body
@@ -83,7 +83,7 @@ def test_validation_exception_becomes_a_rejection_quoting_sagemaker(
     assert result["status"] == "refused"
     assert len(launcher_world.requests) == 1
     (email,) = launcher_world.emails()
-    assert email["subject"] == "[YOLO] Training request refused: shapes"
+    assert email["subject"] == "[yolo] Training request refused: shapes"
     assert "SageMaker said: Instance type ml.g6.xlarge" in email["message"]
 
 

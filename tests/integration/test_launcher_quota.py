@@ -99,7 +99,7 @@ def test_three_attempts_of_one_upload_raise_three_times_and_email_once(
 
     assert len(launcher_world.requests) == 3  # every attempt asked SageMaker again
     (email,) = launcher_world.emails()
-    assert email["subject"] == "[YOLO] Quota reached: shapes"
+    assert email["subject"] == "[yolo] Quota reached: shapes"
     item = aws.client("dynamodb").get_item(
         TableName=TABLE, Key={"id": {"S": "quota#" + _upload_hash(event)}}
     )["Item"]

@@ -60,7 +60,7 @@ def test_local_stops_at_validation_with_the_rejection_email(tmp_path: Path) -> N
     text = out.getvalue()
     assert code == 1
     assert "val_0001.txt" in text
-    assert "Subject: [YOLO] Dataset rejected: shapes" in text
+    assert "Subject: [yolo] Dataset rejected: shapes" in text
     assert "== 3/4" not in text and not (tmp_path / "run").exists()
 
 

@@ -45,7 +45,7 @@ def test_rejection_lists_every_error_with_file_line_and_fix() -> None:
         warnings=[warning("images/val", "only 3 images", hint="add more")],
     )
     _check_sns_rules(email.subject, email.body)
-    assert email.subject == "[YOLO] Dataset rejected: shapes"
+    assert email.subject == "[yolo] Dataset rejected: shapes"
     assert "labels/train/a.txt, line 3" in email.body
     assert "data.yaml, download" in email.body and "Fix: remove it" in email.body
     assert "Problems to fix (2)" in email.body and "Warnings (1)" in email.body
@@ -75,7 +75,7 @@ def test_started_email_has_job_dataset_summary_and_links() -> None:
     )
     _check_sns_rules(email.subject, email.body)
     body = email.body
-    assert email.subject == "[YOLO] Training started: shapes"
+    assert email.subject == "[yolo] Training started: shapes"
     assert "Name:         yolo-shapes-0123456789" in body
     assert "Spot:         on (waits up to 48 h in all for spot capacity)" in body
     assert "Max runtime:  24 h" in body and "Settings:     epochs=50" in body
@@ -121,4 +121,4 @@ def test_unicode_and_very_long_dataset_names_keep_subjects_valid() -> None:
     email = render_rejection(dataset_uri=uri, errors=[error("data.yaml", "missing")])
     _check_sns_rules(email.subject, email.body)
     assert f"yolo-pipeline upload ./your-dataset '{uri}'" in email.body  # pasteable
-    assert email.subject.startswith("[YOLO] Dataset rejected: ")
+    assert email.subject.startswith("[yolo] Dataset rejected: ")
