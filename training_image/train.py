@@ -48,15 +48,13 @@ from yolo_pipeline.hyperparameters import (  # noqa: E402
     decode_hyperparameters,
     parse_export,
 )
+from yolo_pipeline.labels import is_image  # noqa: E402
 from yolo_pipeline.metrics import format_metric_line, from_ultralytics  # noqa: E402
 
 CHANNEL = "dataset"
 RUN_NAME = "run"
 FAILURE_MAX_CHARS = 1024
 MAX_LISTED_CORRUPT = 1000  # metrics.json lists at most this many corrupt files (all are counted)
-IMAGE_SUFFIXES = frozenset(
-    {".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic"}
-)
 
 log = logging.getLogger("train")
 
@@ -209,7 +207,14 @@ def split_images(root: Path, entry: str) -> list[Path]:
     if not _inside(target, root.resolve()):
         raise UserError(f"data.yaml: split path {entry!r} points outside the dataset folder.")
     if target.is_dir():
-        return sorted(p for p in target.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        # Ultralytics globs `**/*.*`, which skips hidden files and folders: so do we.
+        return sorted(
+            p
+            for p in target.rglob("*")
+            if p.is_file()
+            and is_image(p.name)
+            and not any(part.startswith(".") for part in p.relative_to(target).parts)
+        )
     if target.is_file() and target.suffix == ".txt":
         images = []
         for line in target.read_text(encoding="utf-8").splitlines():
