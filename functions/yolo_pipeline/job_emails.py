@@ -338,14 +338,13 @@ def _model_section(status: str, job: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     if isinstance(artefact, str) and artefact and status != "Failed":
         note = "" if status == "Completed" else " (whatever was saved before the stop)"
-        lines += [
-            f"Model{note}:",
-            f"  {artefact}",
-            "  Download it:",
-            f"    aws s3 cp {artefact} .",
-        ]
-        if artefact.endswith(".tar.gz"):
-            lines.append(f"    tar -xzf {artefact.rsplit('/', 1)[-1]}")
+        lines += [f"Model{note}:", f"  {artefact}"]
+        if artefact.startswith("s3://"):
+            lines += ["  Download it:", f"    aws s3 cp {artefact} ."]
+            if artefact.endswith(".tar.gz"):
+                lines.append(f"    tar -xzf {artefact.rsplit('/', 1)[-1]}")
+        elif artefact.endswith(".tar.gz"):  # a local run (yolo-pipeline local): already here
+            lines += ["  Unpack it:", f"    tar -xzf {artefact}"]
     else:
         lines.append("Model: none (the job did not produce one).")
     if status != "Completed" and isinstance(checkpoints, str) and checkpoints:

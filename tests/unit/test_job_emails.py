@@ -178,8 +178,17 @@ def test_local_mode_shapes_render() -> None:
     assert "mAP50      0.990" in body
     assert "mAP50-95   -" in body
     assert "Epochs run: 15" in body
-    assert "aws s3 cp /tmp/work/model ." in body
+    assert "Model:\n  /tmp/work/model\n" in body
+    assert "aws s3 cp" not in body  # a local path is not something to download from S3
     assert "no price for local x 1" in body
+
+
+def test_local_model_archive_gets_an_unpack_command_not_a_download() -> None:
+    detail = {"TrainingJobName": "yolo-shapes-1", "TrainingJobStatus": "Completed"}
+    described = {"ModelArtifacts": {"S3ModelArtifacts": "/runs/x/output/model.tar.gz"}}
+    body = render_job_email(detail, described, region="us-east-1").body
+    assert "  Unpack it:\n    tar -xzf /runs/x/output/model.tar.gz" in body
+    assert "aws s3 cp" not in body
 
 
 @pytest.mark.parametrize(
