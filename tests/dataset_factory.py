@@ -162,7 +162,7 @@ class Case:
     expect: str  # substring of some finding (errors if invalid, else warnings); "" = none
 
 
-def _labels_replaced(files: Files, path: str, text: str) -> Files:
+def _labels_replaced(files: Files, path: str, text: str | bytes) -> Files:
     return with_changes(files, **{path: text})
 
 

@@ -97,7 +97,7 @@ def test_hadolint() -> None:
 
 def test_amp_model_matches_what_ultralytics_checks() -> None:
     """The CUDA AMP check loads a fixed weight file; the image must bake exactly that one."""
-    checks = Path(__import__("ultralytics").__file__).parent / "utils" / "checks.py"
+    checks = Path(str(__import__("ultralytics").__file__)).parent / "utils" / "checks.py"
     amp_model = re.search(r"^ARG AMP_MODEL=(\S+)$", DOCKERFILE.read_text(), re.M)
     assert amp_model
     assert f'WEIGHTS_DIR / "{amp_model.group(1)}"' in checks.read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def run(tmp_path: Path, files: dict[str, bytes]) -> Report:
     return validate_dataset(LocalStorage(write_local(tmp_path / "ds", files)))
 
 
-def text_of(findings: list) -> str:  # type: ignore[type-arg]
+def text_of(findings: list[Any]) -> str:
     return "\n".join(map(str, findings))
 
 
