@@ -23,19 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
 from yolo_pipeline.hyperparameters import encode_hyperparameters  # noqa: E402
-from yolo_pipeline.sample_data import make_shapes_dataset  # noqa: E402
+from yolo_pipeline.sample_data import CPU_TRAIN_ARGS, make_shapes_dataset  # noqa: E402
 
-ARGS = {
-    "model": "yolo11n.yaml",
-    "imgsz": 160,
-    "batch": 8,
-    "nbs": 8,
-    "mosaic": 0.0,
-    "warmup_epochs": 1,
-    "amp": False,
-    "plots": False,
-    "workers": 0,
-}
+ARGS = {**CPU_TRAIN_ARGS, "workers": 0}
 
 
 def _env(work: Path) -> dict[str, str]:

@@ -13,22 +13,12 @@ from typing import Any
 
 from tests.helpers import ROOT
 from yolo_pipeline.hyperparameters import encode_hyperparameters
-from yolo_pipeline.sample_data import make_shapes_dataset
+from yolo_pipeline.sample_data import CPU_TRAIN_ARGS, make_shapes_dataset
 
 TRAIN_PY = ROOT / "training_image" / "train.py"
 
 # DESIGN.md section 4: learns the shapes dataset on 2 CPU cores in about a minute.
-FAST_ARGS: dict[str, Any] = {
-    "model": "yolo11n.yaml",
-    "imgsz": 160,
-    "batch": 8,
-    "nbs": 8,
-    "mosaic": 0.0,
-    "warmup_epochs": 1,
-    "amp": False,
-    "plots": False,
-    "workers": 0,
-}
+FAST_ARGS: dict[str, Any] = {**CPU_TRAIN_ARGS, "workers": 0}
 
 
 @dataclass
