@@ -19,7 +19,7 @@ from yolo_pipeline.emails import (
 )
 from yolo_pipeline.findings import Finding
 
-SUBJECT_PREFIX = "yolo"  # the same tag as the notifier's emails, so one inbox rule catches all
+SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
 MAX_LISTED = 100  # findings per list; SNS bodies stop at 256 KB and inboxes much earlier
 WIDTH = 78
 
@@ -76,6 +76,7 @@ def render_rejection(
     errors: Sequence[Finding],
     warnings: Sequence[Finding] = (),
     refused_by_sagemaker: bool = False,
+    prefix: str = SUBJECT_PREFIX,
 ) -> Email:
     """The dataset (or its training request) cannot train: every problem and the fix."""
     if refused_by_sagemaker:
@@ -96,7 +97,7 @@ def render_rejection(
     ]
     status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
     return Email(
-        subject=subject_line(SUBJECT_PREFIX, status, _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
         body="\n".join(lines) + "\n",
         attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
     )
@@ -146,6 +147,7 @@ def render_started(
     stats: Mapping[str, Any] | None = None,
     warnings: Sequence[Finding] = (),
     train_args: Mapping[str, str] | None = None,
+    prefix: str = SUBJECT_PREFIX,
 ) -> Email:
     """Training started: the job, where it runs, the dataset summary and the links."""
     stats = stats or {}
@@ -187,7 +189,7 @@ def render_started(
         "",
     )
     return Email(
-        subject=subject_line(SUBJECT_PREFIX, "Training started", _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, "Training started", _dataset_name(dataset_uri)),
         body="\n".join(lines) + "\n",
         attributes={"kind": "JobStarted", "dataset": dataset_uri, "job_name": job_name},
     )
@@ -214,6 +216,7 @@ def render_quota(
     spot: bool,
     message: str,
     allowed_instance_types: Sequence[str] = (),
+    prefix: str = SUBJECT_PREFIX,
 ) -> Email:
     """CreateTrainingJob hit an account quota (often 0 for GPUs on new accounts)."""
     quota = quota_name(instance_type, spot)
@@ -248,7 +251,7 @@ def render_quota(
         "   or upload data.yaml again.",
     ]
     return Email(
-        subject=subject_line(SUBJECT_PREFIX, "Quota reached", _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),
         body="\n".join(lines) + "\n",
         attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
     )

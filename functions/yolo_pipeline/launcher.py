@@ -237,7 +237,14 @@ class Launcher:
         warnings = [*report.warnings, *config.warnings]
         if errors:
             logger.info("Dataset rejected", extra={"errors": len(errors)})
-            self._send(render_rejection(dataset_uri=dataset_uri, errors=errors, warnings=warnings))
+            self._send(
+                render_rejection(
+                    dataset_uri=dataset_uri,
+                    errors=errors,
+                    warnings=warnings,
+                    prefix=settings.job_name_prefix,
+                )
+            )
             metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
             return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
 
@@ -256,6 +263,7 @@ class Launcher:
             pipeline_name=settings.pipeline_name,
         )
         started_email = render_started(
+            prefix=settings.job_name_prefix,
             dataset_uri=dataset_uri,
             job_name=name,
             region=self.region,
@@ -321,6 +329,7 @@ class Launcher:
                     spot=spot,
                     message=message,
                     allowed_instance_types=self.settings.allowed_instance_types,
+                    prefix=self.settings.job_name_prefix,
                 ),
             )
             raise exc  # to the on-failure destination, to redrive once the quota is raised
@@ -334,7 +343,10 @@ class Launcher:
             )
             self._send(
                 render_rejection(
-                    dataset_uri=dataset_uri, errors=[finding], refused_by_sagemaker=True
+                    dataset_uri=dataset_uri,
+                    errors=[finding],
+                    refused_by_sagemaker=True,
+                    prefix=self.settings.job_name_prefix,
                 )
             )
             metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)

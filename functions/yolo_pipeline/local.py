@@ -371,6 +371,7 @@ def run_local(
         print(f"  {finding.severity}: {finding}", file=out)
     if not report.valid or config.errors:
         email = render_rejection(
+            prefix=prefix,
             dataset_uri=placeholder_uri,
             errors=[*report.errors, *config.errors],
             warnings=[*report.warnings, *config.warnings],

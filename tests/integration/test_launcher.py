@@ -231,3 +231,28 @@ def test_missing_dataset_files_are_rejected_not_crashed(
     assert result["status"] == "rejected"
     assert launcher_world.requests == []
     assert "images/train" in launcher_world.emails()[0]["message"]
+
+
+def test_a_stack_with_its_own_prefix_names_jobs_and_tags_emails_with_it(
+    launcher_world: LauncherWorld,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """JOB_NAME_PREFIX is the tag of every email, the launcher's as well as the notifier's."""
+    import importlib
+
+    monkeypatch.setenv("JOB_NAME_PREFIX", "acme")
+    launcher_world.module = importlib.reload(launcher_world.module)  # cold start, new env
+    _upload(detect_dataset(n_train=6, n_val=3))
+    _upload(with_changes(detect_dataset(n_train=6, n_val=3), **{"data.yaml": "train: x\n"}), "bad")
+
+    launcher_world.invoke(upload_event("datasets/shapes/data.yaml"), lambda_context)
+    launcher_world.invoke(
+        upload_event("datasets/bad/data.yaml", "0062E99A88DC407499"), lambda_context
+    )
+
+    assert launcher_world.requests[0]["TrainingJobName"].startswith("acme-shapes-")
+    assert [e["subject"] for e in launcher_world.emails()] == [
+        "[acme] Training started: shapes",
+        "[acme] Dataset rejected: bad",
+    ]
