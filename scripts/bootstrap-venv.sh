@@ -29,7 +29,10 @@ if [ ! -f "$deps/.complete" ]; then
   echo ">> building $deps from $req (first run only; later runs and clones reuse it)"
   rm -rf "$deps"
   "$python" -m venv "$deps"
-  "$deps/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  # (this machine's pip.conf names find-links folders that do not exist for most packages:
+  # hide those warnings, keep everything else; pipefail keeps pip's exit status)
+  "$deps/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" 2>&1 \
+    | { grep -v "^WARNING: Location 'file://" || true; }
   touch "$deps/.complete"
 fi
 exec 9>&-
