@@ -17,7 +17,9 @@ from yolo_pipeline.metrics import METRIC_DEFINITIONS, METRIC_NAMES, parse_metric
 
 pytestmark = pytest.mark.training
 
-EPOCHS = 15
+# 15 epochs end right at the jump (mAP50 ~0.65 on this sample); 20 reach ~0.82: margin over
+# the 0.5 bar on a CPU whose float rounding differs from this one.
+EPOCHS = 20
 CORRUPT = {"images/train/broken.jpg": b"this is not a jpeg", "images/train/empty.png": b""}
 
 
