@@ -119,12 +119,7 @@ def measure(
     if profile is not None:
         storage.map_read = _sequential_map(storage.read_bytes)  # type: ignore[method-assign]
     else:
-        original = storage.map_read
-
-        def map_read(paths: Any, fn: Any, max_workers: int = workers) -> Any:
-            return original(paths, fn, max_workers=workers)
-
-        storage.map_read = map_read  # type: ignore[method-assign]
+        storage.read_workers = workers
     rss_before = psutil.Process().memory_info().rss / 2**20
     cpu0 = time.process_time()
     start = time.perf_counter()

@@ -13,7 +13,7 @@ runs again; a successful run is remembered for ``IDEMPOTENCY_TTL_SECONDS``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -28,12 +28,11 @@ from yolo_pipeline.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.s3_event import DATA_YAML, TRAINING_YAML, Ignored, Upload, parse_upload
 from yolo_pipeline.settings import LauncherSettings
 from yolo_pipeline.storage import (
-    DEFAULT_MAX_WORKERS,
+    BoundedReads,
     FileInfo,
     FileTooLargeError,
     S3Storage,
     StorageError,
-    bounded_map,
 )
 from yolo_pipeline.training_config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training_config import parse_training_config
@@ -59,7 +58,7 @@ class DatasetUnreadableError(RuntimeError):
     """S3 failed while reading the dataset: not the user's fault, so retry the event."""
 
 
-class _RecordingStorage:
+class _RecordingStorage(BoundedReads):
     """Wraps ``S3Storage`` and remembers S3 failures.
 
     The validator turns a read error into a finding (right for the CLI); in the Lambda an
@@ -87,14 +86,6 @@ class _RecordingStorage:
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
-
-    def map_read(
-        self,
-        paths: Iterable[str],
-        fn: Callable[[str, bytes], T],
-        max_workers: int = DEFAULT_MAX_WORKERS,
-    ) -> Iterator[tuple[str, T]]:
-        return bounded_map(paths, self.read_bytes, fn, max_workers)
 
 
 def _error_code(exc: ClientError) -> str:

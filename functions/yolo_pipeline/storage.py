@@ -47,7 +47,7 @@ class Storage(Protocol):
         self,
         paths: Iterable[str],
         fn: Callable[[str, bytes], T],
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int | None = None,
     ) -> Iterator[tuple[str, T]]: ...
 
 
@@ -93,12 +93,35 @@ def bounded_map(
                 future.cancel()
 
 
+class BoundedReads:
+    """``map_read`` for any storage with ``read_bytes``: one implementation, its own default.
+
+    Subclasses set ``read_workers``: S3 hides request latency with many threads, local disks
+    gain little beyond a few.
+    """
+
+    read_workers = DEFAULT_MAX_WORKERS
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        raise NotImplementedError
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int | None = None,
+    ) -> Iterator[tuple[str, T]]:
+        return bounded_map(paths, self.read_bytes, fn, max_workers or self.read_workers)
+
+
 def _clean_rel(path: str) -> str:
     return path.replace(os.sep, "/").lstrip("/")
 
 
-class LocalStorage:
+class LocalStorage(BoundedReads):
     """A dataset folder on disk."""
+
+    read_workers = 8
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
@@ -143,17 +166,8 @@ class LocalStorage:
             raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
         return data
 
-    def map_read(
-        self,
-        paths: Iterable[str],
-        fn: Callable[[str, bytes], T],
-        max_workers: int = 8,
-    ) -> Iterator[tuple[str, T]]:
-        # Local disks gain little beyond a few threads; the default is lower than S3's.
-        return bounded_map(paths, self.read_bytes, fn, max_workers)
 
-
-class S3Storage:
+class S3Storage(BoundedReads):
     """Everything under ``s3://bucket/prefix``; paths are keys minus the prefix."""
 
     def __init__(self, bucket: str, prefix: str, client: Any | None = None) -> None:
@@ -215,14 +229,6 @@ class S3Storage:
         if max_bytes is not None and len(data) > max_bytes:
             raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
         return data
-
-    def map_read(
-        self,
-        paths: Iterable[str],
-        fn: Callable[[str, bytes], T],
-        max_workers: int = DEFAULT_MAX_WORKERS,
-    ) -> Iterator[tuple[str, T]]:
-        return bounded_map(paths, self.read_bytes, fn, max_workers)
 
 
 def _aws_reason(exc: Any) -> str:
