@@ -96,7 +96,7 @@ def handler_seconds(images: int, latency_ms: float, runs: int) -> tuple[list[flo
     sys.path.insert(0, str(FUNCTIONS))
     from moto import mock_aws
 
-    from yolo_pipeline import aws
+    from yolo_pipeline.aws import clients as aws
 
     times: list[float] = []
     s3_requests = 0

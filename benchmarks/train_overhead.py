@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
-from yolo_pipeline.hyperparameters import encode_hyperparameters  # noqa: E402
-from yolo_pipeline.sample_data import CPU_TRAIN_ARGS, make_shapes_dataset  # noqa: E402
+from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS, make_shapes_dataset  # noqa: E402
+from yolo_pipeline.training.hyperparameters import encode_hyperparameters  # noqa: E402
 
 ARGS = {**CPU_TRAIN_ARGS, "workers": 0}
 

@@ -98,9 +98,9 @@ def measure(
     n: int, latency_s: float, workers: int, profile: cProfile.Profile | None = None
 ) -> dict[str, Any]:
     """Validate the N-image prefix once through the project's own S3 client."""
-    from yolo_pipeline import aws
-    from yolo_pipeline.storage import S3Storage
-    from yolo_pipeline.validation import validate_dataset
+    from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.validation import validate_dataset
 
     aws.reset_clients()
     client = aws.client("s3")  # the project's client: adaptive retries, 64 connections
@@ -257,10 +257,10 @@ def split_profile(profile: cProfile.Profile) -> dict[str, float]:
     def is_(mod: str, fn: str) -> Callable[[str, str], bool]:
         return lambda f, n: n == fn and f.replace(os.sep, "/").endswith(mod)
 
-    total = _cum(stats, is_("yolo_pipeline/validation.py", "validate_dataset"))
+    total = _cum(stats, is_("yolo_pipeline/dataset/validation.py", "validate_dataset"))
     api = _cum(stats, is_("botocore/client.py", "_make_api_call"))
     moto = _cum(stats, is_("moto/core/botocore_stubber.py", "__call__"))
-    labels = _cum(stats, is_("yolo_pipeline/labels.py", "check_label_file"))
+    labels = _cum(stats, is_("yolo_pipeline/dataset/labels.py", "check_label_file"))
     # Server mode: time blocked reading the socket is the server working, not us.
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     wait = sum(v[2] for k, v in raw.items() if "recv_into" in k[2])

@@ -1,6 +1,6 @@
 """Notifier Lambda: EventBridge "SageMaker Training Job State Change" -> one SNS email.
 
-Thin on purpose: Powertools decorators and one call into ``yolo_pipeline.notifier``.
+Thin on purpose: Powertools decorators and one call into ``yolo_pipeline.notifier.service``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from yolo_pipeline.notifier import handle_event
-from yolo_pipeline.observability import logger, metrics, tracer
+from yolo_pipeline.aws.observability import logger, metrics, tracer
+from yolo_pipeline.notifier.service import handle_event
 
 
 @logger.inject_lambda_context(clear_state=True)

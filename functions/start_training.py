@@ -1,6 +1,6 @@
 """Launcher Lambda: S3 "Object Created" (data.yaml) -> validated SageMaker training job.
 
-Thin by design: Powertools decorators and one call into ``yolo_pipeline.launcher``.
+Thin by design: Powertools decorators and one call into ``yolo_pipeline.launcher.service``.
 Settings are parsed at cold start, so a missing env var fails loudly before any event.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from yolo_pipeline.launcher import Launcher
-from yolo_pipeline.observability import logger, metrics, tracer
-from yolo_pipeline.settings import LauncherSettings
+from yolo_pipeline.aws.observability import logger, metrics, tracer
+from yolo_pipeline.launcher.service import Launcher
+from yolo_pipeline.launcher.settings import LauncherSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

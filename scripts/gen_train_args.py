@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate functions/yolo_pipeline/train_args.py from the installed Ultralytics.
+"""Regenerate yolo_pipeline/training/train_args_generated.py from the installed Ultralytics.
 
 The Lambda has no Ultralytics, yet it must tell a user which training arguments exist and
 what type each takes. So we snapshot `ultralytics/cfg/default.yaml` and the type-check key
@@ -17,7 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TARGET = Path(__file__).resolve().parents[1] / "functions" / "yolo_pipeline" / "train_args.py"
+TARGET = (
+    Path(__file__).resolve().parents[1]
+    / "functions"
+    / "yolo_pipeline"
+    / "training"
+    / "train_args_generated.py"
+)
 
 
 def snapshot() -> dict[str, Any]:

@@ -41,7 +41,7 @@ def aws() -> Iterator[None]:
     """moto's ``mock_aws`` with the project's cached boto3 clients reset around it."""
     from moto import mock_aws
 
-    from yolo_pipeline.aws import reset_clients
+    from yolo_pipeline.aws.clients import reset_clients
 
     with mock_aws():
         reset_clients()

@@ -140,7 +140,7 @@ def put_s3(
     data.yaml is uploaded last, as the real upload does.
     """
     if client is None:
-        from yolo_pipeline import aws
+        from yolo_pipeline.aws import clients as aws
 
         client = aws.client("s3")
     if create_bucket:

@@ -12,7 +12,7 @@ Contract (DESIGN.md section 3), under the SageMaker root (default /opt/ml):
   output/failure                      one paragraph on any error (SageMaker's FailureReason)
 
 Nothing here downloads (the job may run under network isolation) and nothing from the upload is
-executed: data.yaml is parsed by yolo_pipeline.datayaml and rewritten with known keys only.
+executed: data.yaml is parsed by yolo_pipeline.dataset.data_yaml and rewritten with known keys only.
 Ultralytics has no multi-node mode, so a job uses one instance (with all its GPUs via DDP).
 """
 
@@ -41,15 +41,15 @@ HERE = Path(__file__).resolve().parent
 if not (HERE / "yolo_pipeline").is_dir() and (HERE.parent / "functions" / "yolo_pipeline").is_dir():
     sys.path.insert(0, str(HERE.parent / "functions"))
 
-from yolo_pipeline.datayaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
-from yolo_pipeline.hyperparameters import (  # noqa: E402
+from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
+from yolo_pipeline.dataset.labels import is_image  # noqa: E402
+from yolo_pipeline.training.hyperparameters import (  # noqa: E402
     CONTAINER_KEYS,
     check_hyperparameters,
     decode_hyperparameters,
     parse_export,
 )
-from yolo_pipeline.labels import is_image  # noqa: E402
-from yolo_pipeline.metrics import format_metric_line, from_ultralytics  # noqa: E402
+from yolo_pipeline.training.metric_line import format_metric_line, from_ultralytics  # noqa: E402
 
 CHANNEL = "dataset"
 RUN_NAME = "run"

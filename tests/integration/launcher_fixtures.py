@@ -69,7 +69,7 @@ def upload_event(key: str, sequencer: str = "0062E99A88DC407460", **obj: Any) ->
 
 @pytest.fixture(name="launcher_world")
 def launcher_world_fixture(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LauncherWorld]:
-    from yolo_pipeline import aws as aws_clients
+    from yolo_pipeline.aws import clients as aws_clients
 
     for name, value in LAUNCHER_ENV.items():
         monkeypatch.setenv(name, value)

@@ -14,7 +14,7 @@ from tests.integration.launcher_fixtures import (
     launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
-from yolo_pipeline.job_name import PATTERN
+from yolo_pipeline.launcher.job_name import PATTERN
 
 pytestmark = pytest.mark.integration
 

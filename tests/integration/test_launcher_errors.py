@@ -19,8 +19,8 @@ from tests.integration.launcher_fixtures import (
     launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
-from yolo_pipeline import aws
-from yolo_pipeline.launcher import DatasetUnreadableError
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.launcher.service import DatasetUnreadableError
 
 pytestmark = pytest.mark.integration
 

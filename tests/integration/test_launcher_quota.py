@@ -24,9 +24,9 @@ from tests.integration.launcher_fixtures import (
     launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
-from yolo_pipeline import aws
-from yolo_pipeline.launcher import QUOTA_NOTICE_WINDOW_SECONDS
-from yolo_pipeline.s3_event import Upload, parse_upload
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.launcher.s3_event import Upload, parse_upload
+from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ from moto.sns import sns_backends
 
 from tests.helpers import FakeLambdaContext, load_event
 from tests.notifier_fixtures import described_for
-from yolo_pipeline import aws
-from yolo_pipeline.notifier import notifier_from_env
-from yolo_pipeline.settings import SettingsError
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.launcher.settings import SettingsError
+from yolo_pipeline.notifier.service import notifier_from_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -262,7 +262,7 @@ def test_missing_setting_fails_loudly(aws: None, monkeypatch: pytest.MonkeyPatch
 def test_a_renderer_bug_still_sends_a_minimal_email(
     topic_arn: str, sagemaker: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yolo_pipeline.notifier as notifier
+    import yolo_pipeline.notifier.service as notifier
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("bug")

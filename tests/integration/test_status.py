@@ -11,7 +11,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
-from yolo_pipeline.status import format_duration, job_row, show_status
+from yolo_pipeline.cli.status import format_duration, job_row, show_status
 
 pytestmark = pytest.mark.integration
 
@@ -164,7 +164,7 @@ def test_job_row_is_pure_and_handles_running_jobs() -> None:
 
 
 def test_cli_status(sm: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from yolo_pipeline.cli import main
+    from yolo_pipeline.cli.main import main
 
     assert main(["status", "--limit", "2", "--region", "us-east-1"]) == 0
     out = capsys.readouterr().out

@@ -12,9 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from yolo_pipeline import aws
-from yolo_pipeline.sample_data import make_shapes_dataset
-from yolo_pipeline.upload import (
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.cli.upload import (
     LocalFile,
     RemoteObject,
     UploadError,
@@ -25,6 +24,7 @@ from yolo_pipeline.upload import (
     transfer_config,
     upload_dataset,
 )
+from yolo_pipeline.dataset.sample import make_shapes_dataset
 
 pytestmark = pytest.mark.integration
 
@@ -268,7 +268,7 @@ def test_md5_metadata_settles_a_kms_style_etag() -> None:
 def test_cli_upload_with_progress_bars(
     s3: Any, dataset: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from yolo_pipeline.cli import main
+    from yolo_pipeline.cli.main import main
 
     assert main(["upload", str(dataset / "data.yaml"), DEST, "--concurrency", "2"]) == 0
     captured = capsys.readouterr()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.dataset_factory import Case, corpus, detect_dataset, put_s3, write_local
-from yolo_pipeline.cli import main
-from yolo_pipeline.findings import Finding
-from yolo_pipeline.storage import LocalStorage, S3Storage
-from yolo_pipeline.validation import validate_dataset, validate_location
+from yolo_pipeline.cli.main import main
+from yolo_pipeline.dataset.findings import Finding
+from yolo_pipeline.dataset.storage import LocalStorage, S3Storage
+from yolo_pipeline.dataset.validation import validate_dataset, validate_location
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def test_corpus_on_s3_matches_local(
 def test_labels_are_read_but_images_are_not(aws: None) -> None:
     files = detect_dataset(n_train=20, n_val=5)
     uri = put_s3(files, "bucket", "datasets/shapes/")
-    from yolo_pipeline import aws as aws_module
+    from yolo_pipeline.aws import clients as aws_module
 
     client = aws_module.client("s3")
     keys: list[str] = []

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from tests.template.resolve import Resolver
-from yolo_pipeline.launcher import QUOTA_NOTICE_WINDOW_SECONDS
-from yolo_pipeline.settings import JOB_NAME_PREFIX_PATTERN, LauncherSettings, NotifierSettings
+from yolo_pipeline.aws.env import JOB_NAME_PREFIX_PATTERN
+from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
+from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.notifier.settings import NotifierSettings
 
 pytestmark = pytest.mark.template
 

@@ -57,7 +57,7 @@ def test_build_has_both_functions_with_their_dependencies(sam_build: Path) -> No
     for function, module in HANDLERS.items():
         folder = sam_build / function
         assert (folder / f"{module}.py").is_file()
-        assert (folder / "yolo_pipeline" / "settings.py").is_file()
+        assert (folder / "yolo_pipeline" / "launcher" / "settings.py").is_file()
         for dependency in ("aws_lambda_powertools", "yaml", "aws_xray_sdk"):
             assert (folder / dependency).is_dir(), f"{function}: {dependency} not bundled"
         assert not (folder / "tests").exists()

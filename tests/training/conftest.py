@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import ROOT
-from yolo_pipeline.hyperparameters import encode_hyperparameters
-from yolo_pipeline.sample_data import CPU_TRAIN_ARGS, make_shapes_dataset
+from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS, make_shapes_dataset
+from yolo_pipeline.training.hyperparameters import encode_hyperparameters
 
 TRAIN_PY = ROOT / "training_image" / "train.py"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
-from yolo_pipeline.sample_data import make_shapes_dataset
+from yolo_pipeline.dataset.sample import make_shapes_dataset
 
 pytestmark = pytest.mark.training
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli import main
-from yolo_pipeline.local import run_local, write_sample_dataset
+from yolo_pipeline.cli.local_run import run_local, write_sample_dataset
+from yolo_pipeline.cli.main import main
 
 pytestmark = pytest.mark.training
 

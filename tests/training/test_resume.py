@@ -18,7 +18,7 @@ from tests.training.conftest import (
     sagemaker_layout,
     train_command,
 )
-from yolo_pipeline.metrics import parse_metric_lines
+from yolo_pipeline.training.metric_line import parse_metric_lines
 
 pytestmark = pytest.mark.training
 

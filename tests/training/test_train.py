@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
-from yolo_pipeline.metrics import METRIC_DEFINITIONS, METRIC_NAMES, parse_metric_lines
+from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS, METRIC_NAMES, parse_metric_lines
 
 pytestmark = pytest.mark.training
 

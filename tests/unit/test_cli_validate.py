@@ -12,7 +12,7 @@ import pytest
 
 from tests.dataset_factory import detect_dataset, with_changes, write_local
 from tests.helpers import ROOT
-from yolo_pipeline.cli import build_parser, main
+from yolo_pipeline.cli.main import build_parser, main
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +63,7 @@ def test_console_script_entrypoint(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from yolo_pipeline.cli import main; sys.exit(main())",
+            "import sys; from yolo_pipeline.cli.main import main; sys.exit(main())",
             "validate",
             str(root),
             "--json",

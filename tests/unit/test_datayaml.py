@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yolo_pipeline.datayaml import (
+from yolo_pipeline.dataset.data_yaml import (
     MAX_DATA_YAML_BYTES,
     DataYaml,
     parse_data_yaml,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yolo_pipeline.hyperparameters import (
+from yolo_pipeline.training.hyperparameters import (
     CONTAINER_KEYS,
     CONTAINER_OWNED_KEYS,
     MAX_VALUE_CHARS,

@@ -16,15 +16,15 @@ from hypothesis import strategies as st
 
 from tests.helpers import load_event
 from tests.notifier_fixtures import described_for
-from yolo_pipeline.emails import Email
-from yolo_pipeline.job_emails import (
+from yolo_pipeline.aws.email import Email
+from yolo_pipeline.notifier.emails import (
     METRIC_TABLE,
     format_duration,
     likely_fixes,
     phase_durations,
     render_job_email,
 )
-from yolo_pipeline.metrics import METRIC_NAMES
+from yolo_pipeline.training.metric_line import METRIC_NAMES
 
 pytestmark = pytest.mark.unit
 

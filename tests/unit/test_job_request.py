@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.botocore_model import validate_request
-from yolo_pipeline.job_request import (
+from yolo_pipeline.launcher.job_request import (
     MAX_SECONDS,
     PLACEHOLDER_CHECKPOINT_S3_URI,
     PLACEHOLDER_IMAGE_URI,
@@ -19,9 +19,9 @@ from yolo_pipeline.job_request import (
     spot_wait_seconds,
     tag_value,
 )
-from yolo_pipeline.metrics import METRIC_DEFINITIONS
-from yolo_pipeline.settings import DEFAULT_ALLOWED_INSTANCE_TYPES
-from yolo_pipeline.training_config import SageMakerOptions
+from yolo_pipeline.launcher.settings import DEFAULT_ALLOWED_INSTANCE_TYPES
+from yolo_pipeline.training.config import SageMakerOptions
+from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
 
 pytestmark = pytest.mark.unit
 

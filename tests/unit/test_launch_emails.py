@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from yolo_pipeline.findings import error, warning
-from yolo_pipeline.launch_emails import (
+from yolo_pipeline.dataset.findings import error, warning
+from yolo_pipeline.launcher.emails import (
     MAX_LISTED,
     quota_name,
     render_quota,

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.job_emails import render_job_email
-from yolo_pipeline.local import (
+from yolo_pipeline.cli.local_run import (
     SAMPLE_MARKER,
     LocalRunError,
     Phase,
@@ -18,7 +17,8 @@ from yolo_pipeline.local import (
     job_records,
     write_sample_dataset,
 )
-from yolo_pipeline.metrics import format_metric_line
+from yolo_pipeline.notifier.emails import render_job_email
+from yolo_pipeline.training.metric_line import format_metric_line
 
 pytestmark = pytest.mark.unit
 
@@ -128,8 +128,8 @@ def test_sample_dataset_writes_training_yaml_and_regenerates(tmp_path: Path) -> 
 
 
 def test_sample_training_yaml_passes_the_launcher_checks(tmp_path: Path) -> None:
-    from yolo_pipeline.local import placeholder_settings
-    from yolo_pipeline.training_config import parse_training_config
+    from yolo_pipeline.cli.local_run import placeholder_settings
+    from yolo_pipeline.training.config import parse_training_config
 
     root = write_sample_dataset(tmp_path / "s", 2, 1, 64, 0)
     config = parse_training_config(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yolo_pipeline.metrics import (
+from yolo_pipeline.training.metric_line import (
     METRIC_DEFINITIONS,
     METRIC_NAMES,
     format_metric_line,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import load_event
-from yolo_pipeline.s3_event import Ignored, Upload, parse_upload
+from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 
 pytestmark = pytest.mark.unit
 

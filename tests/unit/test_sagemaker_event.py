@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import load_event
-from yolo_pipeline.sagemaker_event import (
+from yolo_pipeline.notifier.sagemaker_event import (
     MalformedEvent,
     as_datetime,
     normalise_tags,

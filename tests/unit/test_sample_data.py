@@ -8,8 +8,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from yolo_pipeline.datayaml import parse_data_yaml
-from yolo_pipeline.sample_data import CLASS_NAMES, make_shapes_dataset
+from yolo_pipeline.dataset.data_yaml import parse_data_yaml
+from yolo_pipeline.dataset.sample import CLASS_NAMES, make_shapes_dataset
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.dataset_factory import detect_dataset, put_s3, write_local
-from yolo_pipeline import aws as aws_module
-from yolo_pipeline.storage import (
+from yolo_pipeline.aws import clients as aws_module
+from yolo_pipeline.dataset.storage import (
     FileTooLargeError,
     LocalStorage,
     S3Storage,

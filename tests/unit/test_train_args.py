@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.helpers import ROOT
-from yolo_pipeline import train_args
+from yolo_pipeline.training import train_args_generated as train_args
 
 pytestmark = pytest.mark.unit
 

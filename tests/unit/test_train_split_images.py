@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import train
-from yolo_pipeline.labels import IMG_FORMATS
+from yolo_pipeline.dataset.labels import IMG_FORMATS
 
 pytestmark = pytest.mark.unit
 

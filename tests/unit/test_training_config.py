@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from yolo_pipeline.settings import LauncherSettings
-from yolo_pipeline.training_config import SageMakerOptions, parse_training_config
+from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.training.config import SageMakerOptions, parse_training_config
 
 pytestmark = pytest.mark.unit
 

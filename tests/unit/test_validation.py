@@ -17,9 +17,9 @@ from tests.dataset_factory import (
     with_changes,
     write_local,
 )
-from yolo_pipeline.labels import IMG_FORMATS, check_label_file, is_image, label_path
-from yolo_pipeline.storage import LocalStorage
-from yolo_pipeline.validation import Report, validate_dataset, validate_location
+from yolo_pipeline.dataset.labels import IMG_FORMATS, check_label_file, is_image, label_path
+from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.validation import Report, validate_dataset, validate_location
 
 pytestmark = pytest.mark.unit
 NAMES = ["circle", "square", "triangle"]

@@ -6,7 +6,8 @@ names, plus a few container-level keys. SageMaker passes every value as a string
 launcher encodes with :func:`encode_hyperparameters` and the image decodes with
 :func:`decode_hyperparameters` (YAML scalars: ``"16"`` -> 16, ``"true"`` -> True).
 :func:`check_hyperparameters` mirrors Ultralytics' own type checks (from the generated
-:mod:`yolo_pipeline.train_args` snapshot) so a bad value is refused before a job starts.
+:mod:`~yolo_pipeline.training.train_args_generated` snapshot) so a bad value is refused
+before a job starts.
 
 Pure and Lambda-safe: no Ultralytics import.
 """
@@ -21,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.findings import Finding, error, warning
-from yolo_pipeline.train_args import (
+from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.training.train_args_generated import (
     BOOL_KEYS,
     DEFAULTS,
     FLOAT_KEYS,

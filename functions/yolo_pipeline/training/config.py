@@ -3,8 +3,9 @@
 
 Pure: takes the file's text and the stack's settings, returns the effective options and
 every finding (with the line it is on). Train arguments are checked by
-:func:`yolo_pipeline.hyperparameters.check_hyperparameters`, which mirrors the pinned
-Ultralytics' own checks from the generated :mod:`yolo_pipeline.train_args` snapshot.
+:func:`yolo_pipeline.training.hyperparameters.check_hyperparameters`, which mirrors the pinned
+Ultralytics' own checks from the generated :mod:`~yolo_pipeline.training.train_args_generated`
+snapshot.
 
 Example::
 
@@ -28,13 +29,13 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.findings import Finding, error
-from yolo_pipeline.hyperparameters import check_hyperparameters
-from yolo_pipeline.settings import LauncherSettings
+from yolo_pipeline.contract import INPUT_MODES, TRAINING_YAML
+from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.training.hyperparameters import check_hyperparameters
 
-FILE = "training.yaml"
+FILE = TRAINING_YAML
 MAX_BYTES = 64 * 1024  # a config, not a dataset: refuse anything bigger before parsing
-INPUT_MODES = ("File", "FastFile")
 MAX_VOLUME_GB = 16384  # CreateTrainingJob VolumeSizeInGB limit
 SAGEMAKER_KEYS = (
     "instance_type",

@@ -17,9 +17,9 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from yolo_pipeline import aws
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.contract import TAG_DATASET_URI
 
-DATASET_TAG = "yolo:dataset-uri"
 MAP50_95 = "val:mAP50-95"
 MAP50 = "val:mAP50"
 DEFAULT_LIMIT = 10
@@ -47,7 +47,7 @@ def _final_metric(described: dict[str, Any], name: str) -> float | None:
 
 def _dataset_uri(described: dict[str, Any], tags: list[dict[str, str]]) -> str:
     for tag in tags:
-        if tag.get("Key") == DATASET_TAG:
+        if tag.get("Key") == TAG_DATASET_URI:
             return tag.get("Value", "")
     for channel in described.get("InputDataConfig") or []:
         uri = channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")

@@ -1,7 +1,7 @@
 """The launcher's emails, as pure renderers: rejection, training started, quota reached.
 
 Plain text for a mail client: short lines, a heading per block, and always what to do
-next. Subjects go through :func:`yolo_pipeline.emails.subject_line` (ASCII, < 100 chars).
+next. Subjects go through :func:`yolo_pipeline.aws.email.subject_line` (ASCII, < 100 chars).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from yolo_pipeline.emails import (
+from yolo_pipeline.aws.email import (
     Email,
     subject_line,
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.findings import Finding
+from yolo_pipeline.dataset.findings import Finding
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
 MAX_LISTED = 100  # findings per list; SNS bodies stop at 256 KB and inboxes much earlier

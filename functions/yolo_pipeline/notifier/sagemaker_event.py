@@ -22,9 +22,6 @@ DETAIL_TYPE = "SageMaker Training Job State Change"
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 
 # Tag keys the launcher puts on every job (coordinated with the launcher's job request).
-TAG_DATASET_URI = "yolo:dataset-uri"
-TAG_DATA_YAML_ETAG = "yolo:data-yaml-etag"
-TAG_PIPELINE = "yolo:pipeline"
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 

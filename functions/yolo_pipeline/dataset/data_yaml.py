@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.findings import Finding, error, warning
+from yolo_pipeline.dataset.findings import Finding, error, warning
 
 MAX_DATA_YAML_BYTES = 1024 * 1024
 SPLITS = ("train", "val", "test")

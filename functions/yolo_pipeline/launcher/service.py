@@ -18,25 +18,26 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from yolo_pipeline import aws
-from yolo_pipeline.emails import Email, publish
-from yolo_pipeline.findings import Finding, error
-from yolo_pipeline.job_name import job_name
-from yolo_pipeline.job_request import build_training_job_request, spot_wait_seconds
-from yolo_pipeline.launch_emails import render_quota, render_rejection, render_started
-from yolo_pipeline.observability import MetricUnit, logger, metrics, tracer
-from yolo_pipeline.s3_event import DATA_YAML, TRAINING_YAML, Ignored, Upload, parse_upload
-from yolo_pipeline.settings import LauncherSettings
-from yolo_pipeline.storage import (
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.email import Email, publish
+from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
+from yolo_pipeline.contract import DATA_YAML, TRAINING_YAML
+from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.dataset.storage import (
     BoundedReads,
     FileInfo,
     FileTooLargeError,
     S3Storage,
     StorageError,
 )
-from yolo_pipeline.training_config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
-from yolo_pipeline.training_config import parse_training_config
-from yolo_pipeline.validation import validate_dataset
+from yolo_pipeline.dataset.validation import validate_dataset
+from yolo_pipeline.launcher.emails import render_quota, render_rejection, render_started
+from yolo_pipeline.launcher.job_name import job_name
+from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
+from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
+from yolo_pipeline.training.config import parse_training_config
 
 T = TypeVar("T")
 # S3 -> EventBridge and EventBridge -> Lambda both deliver at least once, and Lambda
@@ -145,7 +146,7 @@ def release_notice(dynamodb: Any, table: str, marker_id: str, expiration: int) -
 
 
 class Launcher:
-    """Holds the settings and the idempotent step; AWS clients come from ``yolo_pipeline.aws``."""
+    """Holds the settings and the idempotent step; AWS clients come from ``aws.clients``."""
 
     def __init__(self, settings: LauncherSettings, region: str | None = None) -> None:
         self.settings = settings

@@ -16,8 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
-DATA_YAML = "data.yaml"
-TRAINING_YAML = "training.yaml"
+from yolo_pipeline.contract import DATA_YAML
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class S3Storage(BoundedReads):
         self.prefix = prefix
         self.uri = f"s3://{bucket}/{prefix}"
         if client is None:
-            from yolo_pipeline import aws
+            from yolo_pipeline.aws import clients as aws
 
             client = aws.client("s3")
         self.client = client

@@ -18,7 +18,9 @@ import math
 import re
 from collections.abc import Mapping
 
-PREFIX = "YOLO_METRICS"
+from yolo_pipeline.contract import METRIC_LINE_PREFIX
+
+PREFIX = METRIC_LINE_PREFIX
 
 # The metrics a detection run reports, in log order. "epoch" is 1-based.
 METRIC_NAMES: tuple[str, ...] = (

@@ -30,9 +30,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
-from yolo_pipeline import aws
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.contract import DATA_YAML
 
-DATA_YAML = "data.yaml"
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
 DEFAULT_CONCURRENCY = 8
 _HASH_BLOCK = 1024 * 1024
@@ -316,7 +316,7 @@ Validator = Callable[[Path], Any]
 
 
 def _default_validator(root: Path) -> Any:
-    from yolo_pipeline.validation import validate_location
+    from yolo_pipeline.dataset.validation import validate_location
 
     return validate_location(str(root))
 

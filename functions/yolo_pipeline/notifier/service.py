@@ -24,24 +24,24 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from botocore.exceptions import ClientError
 
-from yolo_pipeline import aws
-from yolo_pipeline.emails import (
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.email import (
     Email,
     publish,
     subject_line,
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.job_emails import render_job_email
-from yolo_pipeline.observability import MetricUnit, logger, metrics, tracer
-from yolo_pipeline.sagemaker_event import (
-    TAG_DATASET_URI,
+from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
+from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.notifier.emails import render_job_email
+from yolo_pipeline.notifier.sagemaker_event import (
     MalformedEvent,
     StateChange,
     parse_state_change,
     skip_reason,
 )
-from yolo_pipeline.settings import NotifierSettings
+from yolo_pipeline.notifier.settings import NotifierSettings
 
 METRIC_BY_STATUS = {"Completed": "JobsCompleted", "Failed": "JobsFailed", "Stopped": "JobsStopped"}
 # EventBridge retries for up to 24 h and Lambda async for 6 h: a week covers every redelivery.

@@ -12,19 +12,16 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from yolo_pipeline.hyperparameters import encode_hyperparameters
-from yolo_pipeline.metrics import METRIC_DEFINITIONS
-from yolo_pipeline.training_config import SageMakerOptions
+from yolo_pipeline.contract import TAG_DATA_YAML_ETAG, TAG_DATASET_URI, TAG_PIPELINE
+from yolo_pipeline.training.config import SageMakerOptions
+from yolo_pipeline.training.hyperparameters import encode_hyperparameters
+from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
 
 CHANNEL = "dataset"  # /opt/ml/input/data/dataset/ in the container
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 MAX_SECONDS = 28 * 24 * 3600  # SageMaker's cap on MaxRuntime/MaxWait
 SPOT_WAIT_FACTOR = 2  # wait for spot capacity up to as long again as the job may run
 PIPELINE_NAME = "yolo-on-upload"
-# Tag keys read back by the notifier (sagemaker_event.TAG_*) and `yolo-pipeline status`.
-TAG_PIPELINE = "yolo:pipeline"
-TAG_DATASET_URI = "yolo:dataset-uri"
-TAG_DATA_YAML_ETAG = "yolo:data-yaml-etag"
 TAG_DATA_YAML_VERSION = "yolo:data-yaml-version"
 TAG_VALUE_MAX = 256
 # The training image runs without internet (network isolation): never let Ultralytics

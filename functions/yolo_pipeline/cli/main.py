@@ -37,7 +37,7 @@ def add_validate_command(subparsers: argparse._SubParsersAction[argparse.Argumen
 def run_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from yolo_pipeline.validation import validate_location
+    from yolo_pipeline.dataset.validation import validate_location
 
     path: str = args.path
     if not path.startswith("s3://") and not Path(path).expanduser().exists():
@@ -78,7 +78,7 @@ def add_upload_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 def run_upload(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from yolo_pipeline.upload import upload_dataset
+    from yolo_pipeline.cli.upload import upload_dataset
 
     if not 1 <= args.concurrency <= 64:
         print("yolo-pipeline upload: --concurrency must be between 1 and 64", file=sys.stderr)
@@ -109,7 +109,7 @@ def add_status_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 def run_status(args: argparse.Namespace) -> int:
     import os
 
-    from yolo_pipeline.status import show_status
+    from yolo_pipeline.cli.status import show_status
 
     if args.limit < 1:
         print("yolo-pipeline status: --limit must be at least 1", file=sys.stderr)
@@ -137,7 +137,7 @@ def add_local_command(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
 def run_local_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from yolo_pipeline.local import run_local
+    from yolo_pipeline.cli.local_run import run_local
 
     if args.epochs is not None and args.epochs < 1:
         print("yolo-pipeline local: --epochs must be at least 1", file=sys.stderr)
@@ -166,7 +166,7 @@ def add_sample_dataset_command(
 def run_sample_dataset(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from yolo_pipeline.local import LocalRunError, write_sample_dataset
+    from yolo_pipeline.cli.local_run import LocalRunError, write_sample_dataset
 
     if min(args.train, args.val) < 1 or args.imgsz < 32:
         print(

@@ -13,15 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from yolo_pipeline.datayaml import (
+from yolo_pipeline.dataset.data_yaml import (
     MAX_DATA_YAML_BYTES,
     SPLITS,
     DataYaml,
     normalize_entry,
     parse_data_yaml,
 )
-from yolo_pipeline.findings import Finding, error, warning
-from yolo_pipeline.labels import (
+from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.labels import (
     MAX_LABEL_BYTES,
     LabelFileResult,
     check_label_file,
@@ -29,7 +29,7 @@ from yolo_pipeline.labels import (
     label_path,
     summarize_notes,
 )
-from yolo_pipeline.storage import FileInfo, Storage, StorageError, open_location
+from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
 
 MAX_LABEL_PROBLEMS = 20  # label problems listed in a report; the rest are counted
 MAX_EXAMPLES = 3

@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from yolo_pipeline.job_name import job_name
-from yolo_pipeline.job_request import (
+from yolo_pipeline.contract import TAG_DATASET_URI, TRAINING_YAML
+from yolo_pipeline.launcher.job_name import job_name
+from yolo_pipeline.launcher.job_request import (
     CHANNEL,
     PLACEHOLDER_CHECKPOINT_S3_URI,
     PLACEHOLDER_IMAGE_URI,
@@ -38,11 +39,9 @@ from yolo_pipeline.job_request import (
     PLACEHOLDER_ROLE_ARN,
     build_training_job_request,
 )
-from yolo_pipeline.metrics import parse_metric_lines
-from yolo_pipeline.sagemaker_event import TAG_DATASET_URI
-from yolo_pipeline.settings import LauncherSettings
-from yolo_pipeline.training_config import FILE as TRAINING_YAML
-from yolo_pipeline.training_config import parse_training_config
+from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.training.config import parse_training_config
+from yolo_pipeline.training.metric_line import parse_metric_lines
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRAIN_SCRIPT = REPO_ROOT / "training_image" / "train.py"
@@ -96,7 +95,7 @@ def sample_training_yaml() -> str:
     (``sample_data.CPU_TRAIN_ARGS``); on SageMaker the same settings train on a GPU."""
     import yaml
 
-    from yolo_pipeline.sample_data import CPU_TRAIN_ARGS  # numpy/Pillow: only when asked
+    from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS  # numpy/Pillow: only when asked
 
     train_args = yaml.safe_dump({**CPU_TRAIN_ARGS, "epochs": SAMPLE_EPOCHS}, sort_keys=False)
     return (
@@ -116,7 +115,7 @@ def write_sample_dataset(root: Path, n_train: int, n_val: int, imgsz: int, seed:
 
     Refuses a non-empty folder that this command did not write (never overwrite user data).
     """
-    from yolo_pipeline.sample_data import make_shapes_dataset
+    from yolo_pipeline.dataset.sample import make_shapes_dataset
 
     marker = root / TRAINING_YAML
     ours = marker.is_file() and marker.read_text(encoding="utf-8").startswith(SAMPLE_MARKER)
@@ -346,9 +345,9 @@ def run_local(
 ) -> int:
     """The ``local`` command; returns the exit code."""
     out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
-    from yolo_pipeline.job_emails import render_job_email
-    from yolo_pipeline.launch_emails import render_rejection
-    from yolo_pipeline.validation import validate_location
+    from yolo_pipeline.dataset.validation import validate_location
+    from yolo_pipeline.launcher.emails import render_rejection
+    from yolo_pipeline.notifier.emails import render_job_email
 
     t0 = clock()
     prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"

@@ -15,16 +15,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from yolo_pipeline.emails import (
+from yolo_pipeline.aws.email import (
     Email,
     subject_line,
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.pricing import PRICE_REGION, approximate_cost, hourly_price, spot_savings
-from yolo_pipeline.sagemaker_event import TAG_DATASET_URI, as_datetime, normalise_tags
+from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.notifier.pricing import (
+    PRICE_REGION,
+    approximate_cost,
+    hourly_price,
+    spot_savings,
+)
+from yolo_pipeline.notifier.sagemaker_event import as_datetime, normalise_tags
 
-# (label in the email, metric name from yolo_pipeline.metrics.METRIC_NAMES)
+# (label in the email, metric name from yolo_pipeline.training.metric_line.METRIC_NAMES)
 METRIC_TABLE: tuple[tuple[str, str], ...] = (
     ("mAP50-95", "val:mAP50-95"),
     ("mAP50", "val:mAP50"),

@@ -1,0 +1,1 @@
+"""The ``yolo-pipeline`` command line: one module per command."""

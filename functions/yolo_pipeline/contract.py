@@ -1,0 +1,29 @@
+"""Names that two parts of the system share: the launcher, the notifier, the CLI and the
+training container all read them from here, so a rename cannot split them apart.
+
+See docs/architecture.md ("Contracts") for what each one means to the user.
+"""
+
+from __future__ import annotations
+
+# Files a dataset folder (or zip) holds at its root.
+DATA_YAML = "data.yaml"
+TRAINING_YAML = "training.yaml"
+
+# Tags the launcher puts on every training job; the notifier and `status` read them back.
+TAG_DATASET_URI = "yolo:dataset-uri"
+TAG_DATA_YAML_ETAG = "yolo:data-yaml-etag"
+TAG_PIPELINE = "yolo:pipeline"
+
+# SageMaker input channels of the training job.
+CHANNEL_DATASET = "dataset"
+CHANNEL_WEIGHTS = "weights"
+
+# SageMaker input modes the stack supports.
+INPUT_MODES = ("File", "FastFile")
+
+# The per-epoch metric line train.py prints and the MetricDefinitions scrape.
+METRIC_LINE_PREFIX = "YOLO_METRICS"
+
+# User metadata `yolo-pipeline upload` sets on data.yaml, its last PUT.
+UPLOAD_COMPLETE_METADATA = ("yolo-upload", "complete")

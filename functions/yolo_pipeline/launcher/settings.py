@@ -1,0 +1,80 @@
+"""The launcher's settings, parsed and validated once from env vars into a typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from yolo_pipeline.aws.env import SettingsError, boolean, integer, job_name_prefix, s3_uri
+from yolo_pipeline.aws.env import get as env_get
+
+DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
+DEFAULT_ALLOWED_INSTANCE_TYPES = (
+    "ml.g4dn.xlarge",
+    "ml.g4dn.2xlarge",
+    "ml.g5.xlarge",
+    "ml.g5.2xlarge",
+    "ml.g6.xlarge",
+    "ml.p3.2xlarge",
+    "ml.m5.xlarge",
+    "ml.c5.2xlarge",
+)
+
+
+@dataclass(frozen=True)
+class LauncherSettings:
+    training_image_uri: str
+    sagemaker_role_arn: str
+    notification_topic_arn: str
+    idempotency_table: str
+    job_name_prefix: str
+    output_s3_uri: str
+    checkpoint_s3_uri: str
+    dataset_prefix: str = "datasets/"
+    instance_type: str = DEFAULT_INSTANCE_TYPE
+    allowed_instance_types: tuple[str, ...] = DEFAULT_ALLOWED_INSTANCE_TYPES
+    use_spot: bool = True
+    max_runtime_seconds: int = 24 * 3600
+    volume_size_gb: int = 50
+    input_mode: str = "File"
+    pipeline_name: str = "yolo-on-upload"  # tagged on every job (env PIPELINE_NAME)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
+        env = os.environ if env is None else env
+        allowed = tuple(
+            t.strip()
+            for t in env_get(
+                env, "ALLOWED_INSTANCE_TYPES", ",".join(DEFAULT_ALLOWED_INSTANCE_TYPES)
+            ).split(",")
+            if t.strip()
+        )
+        instance_type = env_get(env, "INSTANCE_TYPE", DEFAULT_INSTANCE_TYPE)
+        if instance_type not in allowed:
+            raise SettingsError(
+                f"INSTANCE_TYPE={instance_type} is not in ALLOWED_INSTANCE_TYPES "
+                f"({', '.join(allowed)})"
+            )
+        input_mode = env_get(env, "INPUT_MODE", "File")
+        if input_mode not in {"File", "FastFile"}:
+            raise SettingsError(f"INPUT_MODE={input_mode!r} must be File or FastFile")
+        dataset_prefix = env_get(env, "DATASET_PREFIX", "datasets/").lstrip("/")
+        return cls(
+            training_image_uri=env_get(env, "TRAINING_IMAGE_URI"),
+            sagemaker_role_arn=env_get(env, "SAGEMAKER_ROLE_ARN"),
+            notification_topic_arn=env_get(env, "NOTIFICATION_TOPIC_ARN"),
+            idempotency_table=env_get(env, "IDEMPOTENCY_TABLE"),
+            job_name_prefix=job_name_prefix(env),
+            output_s3_uri=s3_uri(env, "OUTPUT_S3_URI"),
+            checkpoint_s3_uri=s3_uri(env, "CHECKPOINT_S3_URI"),
+            dataset_prefix=dataset_prefix if dataset_prefix.endswith("/") else dataset_prefix + "/",
+            instance_type=instance_type,
+            allowed_instance_types=allowed,
+            use_spot=boolean(env, "USE_SPOT", True),
+            # SageMaker's own cap on MaxRuntimeInSeconds is 28 days.
+            max_runtime_seconds=integer(env, "MAX_RUNTIME_SECONDS", 24 * 3600, 60, 28 * 24 * 3600),
+            volume_size_gb=integer(env, "VOLUME_SIZE_GB", 50, 1, 16384),
+            input_mode=input_mode,
+            pipeline_name=env_get(env, "PIPELINE_NAME", "yolo-on-upload"),
+        )
