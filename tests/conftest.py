@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.helpers import FakeLambdaContext
+from tests.support.helpers import FakeLambdaContext
 
 # CI must be repeatable: the same examples every run, and no wall-clock deadlines on a
 # shared 2-core machine. `HYPOTHESIS_PROFILE=explore` searches with fresh random seeds.
@@ -34,6 +35,18 @@ os.environ.update(
         "YOLO_OFFLINE": "1",
     }
 )
+
+
+TIERS = ("unit", "integration", "training", "template")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier marker comes from the folder a test lives in (tests/<tier>/...), nowhere else."""
+    root = Path(__file__).parent
+    for item in items:
+        parts = Path(str(item.path)).relative_to(root).parts
+        if parts and parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture

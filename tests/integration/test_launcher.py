@@ -6,17 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.dataset_factory import detect_dataset, put_s3, with_changes
-from tests.helpers import FakeLambdaContext, load_event
-from tests.integration.launcher_fixtures import (
+from tests.support.dataset_factory import detect_dataset, put_s3, with_changes
+from tests.support.helpers import FakeLambdaContext, load_event
+from tests.support.launcher_world import (
     BUCKET,
     LauncherWorld,
-    launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
 from yolo_pipeline.launcher.job_name import PATTERN
-
-pytestmark = pytest.mark.integration
 
 
 def _upload(files: dict[str, bytes], name: str = "shapes") -> None:

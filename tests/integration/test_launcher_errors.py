@@ -10,19 +10,16 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from tests.dataset_factory import detect_dataset, put_s3
-from tests.helpers import FakeLambdaContext
-from tests.integration.launcher_fixtures import (
+from tests.support.dataset_factory import detect_dataset, put_s3
+from tests.support.helpers import FakeLambdaContext
+from tests.support.launcher_world import (
     BUCKET,
     TABLE,
     LauncherWorld,
-    launcher_world_fixture,  # noqa: F401 (the launcher_world fixture)
     upload_event,
 )
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.launcher.service import DatasetUnreadableError
-
-pytestmark = pytest.mark.integration
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 

@@ -14,17 +14,14 @@ from botocore.stub import Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns import sns_backends
 
-from tests.helpers import FakeLambdaContext, load_event
-from tests.notifier_fixtures import described_for
+from tests.support.helpers import FakeLambdaContext, load_event
+from tests.support.notifier_world import described_for
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.launcher.settings import SettingsError
 from yolo_pipeline.notifier.service import notifier_from_env
 
-pytestmark = [
-    pytest.mark.integration,
-    # skipped events emit no metric; Powertools warns about the empty flush, which is fine
-    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
-]
+# skipped events emit no metric; Powertools warns about the empty flush, which is fine
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 TABLE = "yolo-idempotency"
 

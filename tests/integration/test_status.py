@@ -13,8 +13,6 @@ from moto.sagemaker.models import sagemaker_backends
 
 from yolo_pipeline.cli.status import format_duration, job_row, show_status
 
-pytestmark = pytest.mark.integration
-
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 

@@ -26,8 +26,6 @@ from yolo_pipeline.cli.upload import (
 )
 from yolo_pipeline.dataset.sample import make_shapes_dataset
 
-pytestmark = pytest.mark.integration
-
 BUCKET = "datasets-bucket"
 DEST = f"s3://{BUCKET}/datasets/shapes/"
 PREFIX = "datasets/shapes/"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 from tests.template.tooling import PY313_VERSION, SAM_BIN, TEMPLATE, python313, tool, tool_env
 
 

@@ -13,8 +13,6 @@ from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.notifier.settings import NotifierSettings
 
-pytestmark = pytest.mark.template
-
 Resources = dict[str, dict[str, Any]]
 FUNCTIONS = {
     "StartTrainingFunction": "start_training.lambda_handler",

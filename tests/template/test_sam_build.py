@@ -18,8 +18,6 @@ import pytest
 from tests.template.resolve import Resolver
 from tests.template.tooling import python313
 
-pytestmark = pytest.mark.template
-
 HANDLERS = {"StartTrainingFunction": "start_training", "NotifyStatusFunction": "notify_status"}
 # What the python3.13 Lambda runtime ships besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")

@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from tests.template.tooling import CHECKOV_BIN, SAM_BIN, TEMPLATE, run_tool, tool
-
-pytestmark = pytest.mark.template
 
 # Every suppression, each justified by a comment beside its skip in template.yaml. A new
 # skip must be added here on purpose, not slip in.
@@ -73,7 +69,7 @@ def test_every_checkov_skip_is_justified(raw_template: dict[str, Any]) -> None:
 def test_samconfig_deploys_with_the_expected_defaults() -> None:
     import tomllib
 
-    from tests.helpers import ROOT
+    from tests.support.helpers import ROOT
 
     config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
     assert config["default"]["global"]["parameters"]["stack_name"] == "yolo-on-upload"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS, make_shapes_dataset
 from yolo_pipeline.training.hyperparameters import encode_hyperparameters
 

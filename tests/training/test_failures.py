@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
 from yolo_pipeline.dataset.sample import make_shapes_dataset
-
-pytestmark = pytest.mark.training
 
 
 def _fails(run: SageMakerRun) -> str:

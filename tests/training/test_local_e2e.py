@@ -12,8 +12,6 @@ import pytest
 from yolo_pipeline.cli.local_run import run_local, write_sample_dataset
 from yolo_pipeline.cli.main import main
 
-pytestmark = pytest.mark.training
-
 
 def test_local_runs_every_stage_with_one_epoch(tmp_path: Path) -> None:
     dataset = write_sample_dataset(tmp_path / "shapes", 16, 4, 96, 1)

@@ -9,8 +9,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.training.conftest import (
     FAST_ARGS,
     child_env,
@@ -19,8 +17,6 @@ from tests.training.conftest import (
     train_command,
 )
 from yolo_pipeline.training.metric_line import parse_metric_lines
-
-pytestmark = pytest.mark.training
 
 EPOCHS = 5
 

@@ -15,8 +15,6 @@ import pytest
 from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
 from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS, METRIC_NAMES, parse_metric_lines
 
-pytestmark = pytest.mark.training
-
 # 15 epochs end right at the jump (mAP50 ~0.65 on this sample); 20 reach ~0.82: margin over
 # the 0.5 bar on a CPU whose float rounding differs from this one.
 EPOCHS = 20

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.botocore_model import (
+from tests.support.botocore_model import (
     ModelValidationError,
     problems,
     python_regex,
     validate_request,
     validate_response,
 )
-
-pytestmark = pytest.mark.unit
 
 
 def test_a_valid_request_passes() -> None:

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dataset_factory import detect_dataset, with_changes, write_local
-from tests.helpers import ROOT
+from tests.support.dataset_factory import detect_dataset, with_changes, write_local
+from tests.support.helpers import ROOT
 from yolo_pipeline.cli.main import build_parser, main
-
-pytestmark = pytest.mark.unit
 
 
 def test_valid_dataset_prints_a_readable_report(

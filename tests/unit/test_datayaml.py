@@ -17,8 +17,6 @@ from yolo_pipeline.dataset.data_yaml import (
     sanitized_data_yaml,
 )
 
-pytestmark = pytest.mark.unit
-
 GOOD = "train: images/train\nval: images/val\nnames: [cat, dog]\n"
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
-
-pytestmark = pytest.mark.unit
+from tests.support.helpers import ROOT
 
 DOCKERFILE = ROOT / "training_image" / "Dockerfile"
 HADOLINT = ROOT / ".venv-checkov" / "bin" / "hadolint"

@@ -19,8 +19,6 @@ from yolo_pipeline.training.hyperparameters import (
     valid_keys,
 )
 
-pytestmark = pytest.mark.unit
-
 
 def _errors(values: dict[str, Any]) -> dict[str, str]:
     return {

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import load_event
-from tests.notifier_fixtures import described_for
+from tests.support.helpers import load_event
+from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.notifier.emails import (
     METRIC_TABLE,
@@ -25,8 +25,6 @@ from yolo_pipeline.notifier.emails import (
     render_job_email,
 )
 from yolo_pipeline.training.metric_line import METRIC_NAMES
-
-pytestmark = pytest.mark.unit
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -6,11 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.botocore_model import validate_request
+from tests.support.botocore_model import validate_request
 from yolo_pipeline.launcher.job_name import MAX_LENGTH, PATTERN, job_name, slugify
 from yolo_pipeline.launcher.s3_event import Upload
-
-pytestmark = pytest.mark.unit
 
 HASH = "0123456789abcdef" * 4
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.botocore_model import validate_request
+from tests.support.botocore_model import validate_request
 from yolo_pipeline.launcher.job_request import (
     MAX_SECONDS,
     PLACEHOLDER_CHECKPOINT_S3_URI,
@@ -22,8 +22,6 @@ from yolo_pipeline.launcher.job_request import (
 from yolo_pipeline.launcher.settings import DEFAULT_ALLOWED_INSTANCE_TYPES
 from yolo_pipeline.training.config import SageMakerOptions
 from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
-
-pytestmark = pytest.mark.unit
 
 SPOT = SageMakerOptions("ml.g4dn.xlarge", True, 24 * 3600, 50, "File")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from yolo_pipeline.dataset.findings import error, warning
 from yolo_pipeline.launcher.emails import (
     MAX_LISTED,
@@ -12,8 +10,6 @@ from yolo_pipeline.launcher.emails import (
     render_rejection,
     render_started,
 )
-
-pytestmark = pytest.mark.unit
 
 URI = "s3://yolo-datasets-123456789012/datasets/shapes/"
 STATS = {

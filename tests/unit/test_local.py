@@ -20,8 +20,6 @@ from yolo_pipeline.cli.local_run import (
 from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.training.metric_line import format_metric_line
 
-pytestmark = pytest.mark.unit
-
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 REQUEST = {

@@ -17,8 +17,6 @@ from yolo_pipeline.training.metric_line import (
     parse_metric_lines,
 )
 
-pytestmark = pytest.mark.unit
-
 # What Ultralytics' DetectionTrainer hands the on_fit_epoch_end callback.
 ULTRALYTICS_EPOCH = {
     "train/box_loss": 1.25,

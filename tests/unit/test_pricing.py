@@ -12,8 +12,6 @@ from yolo_pipeline.notifier.pricing import (
     spot_savings,
 )
 
-pytestmark = pytest.mark.unit
-
 
 def test_every_default_allowed_type_has_a_price() -> None:
     missing = [t for t in DEFAULT_ALLOWED_INSTANCE_TYPES if hourly_price(t) is None]

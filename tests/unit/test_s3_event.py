@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import load_event
+from tests.support.helpers import load_event
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
-
-pytestmark = pytest.mark.unit
 
 
 def _event(**obj: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import load_event
+from tests.support.helpers import load_event
 from yolo_pipeline.notifier.sagemaker_event import (
     MalformedEvent,
     as_datetime,
@@ -17,8 +17,6 @@ from yolo_pipeline.notifier.sagemaker_event import (
     parse_state_change,
     skip_reason,
 )
-
-pytestmark = pytest.mark.unit
 
 
 def test_parse_completed_event() -> None:

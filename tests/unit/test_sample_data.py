@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 from PIL import Image
 
 from yolo_pipeline.dataset.data_yaml import parse_data_yaml
 from yolo_pipeline.dataset.sample import CLASS_NAMES, make_shapes_dataset
-
-pytestmark = pytest.mark.unit
 
 
 def test_layout_labels_and_data_yaml(tmp_path: Path) -> None:

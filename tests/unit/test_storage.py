@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dataset_factory import detect_dataset, put_s3, write_local
+from tests.support.dataset_factory import detect_dataset, put_s3, write_local
 from yolo_pipeline.aws import clients as aws_module
 from yolo_pipeline.dataset.storage import (
     FileTooLargeError,
@@ -18,8 +18,6 @@ from yolo_pipeline.dataset.storage import (
     bounded_map,
     open_location,
 )
-
-pytestmark = pytest.mark.unit
 
 
 def test_local_and_s3_list_the_same_files(tmp_path: Path, aws: None) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
-import pytest
-
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 from yolo_pipeline.training import train_args_generated as train_args
-
-pytestmark = pytest.mark.unit
 
 
 def test_snapshot_matches_installed_ultralytics() -> None:

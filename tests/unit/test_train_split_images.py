@@ -9,8 +9,6 @@ import pytest
 import train
 from yolo_pipeline.dataset.labels import IMG_FORMATS
 
-pytestmark = pytest.mark.unit
-
 
 def _touch(root: Path, *names: str) -> None:
     for name in names:

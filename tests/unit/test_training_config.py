@@ -7,8 +7,6 @@ import pytest
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import SageMakerOptions, parse_training_config
 
-pytestmark = pytest.mark.unit
-
 SETTINGS = LauncherSettings(
     training_image_uri="img",
     sagemaker_role_arn="arn:aws:iam::123456789012:role/r",

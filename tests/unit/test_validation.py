@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.dataset_factory import (
+from tests.support.dataset_factory import (
     FAKE_JPEG,
     Case,
     corpus,
@@ -21,7 +21,6 @@ from yolo_pipeline.dataset.labels import IMG_FORMATS, check_label_file, is_image
 from yolo_pipeline.dataset.storage import LocalStorage
 from yolo_pipeline.dataset.validation import Report, validate_dataset, validate_location
 
-pytestmark = pytest.mark.unit
 NAMES = ["circle", "square", "triangle"]
 
 

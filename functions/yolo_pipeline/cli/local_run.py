@@ -334,7 +334,7 @@ def _finish(run: RunRecord, status: str, secondary: str, message: str) -> None:
     run.ended = run.phases[-1].start
 
 
-def run_local(
+def run_local(  # noqa: PLR0915 (to split, issue 10)
     path: Path,
     *,
     epochs: int | None = None,

@@ -143,7 +143,7 @@ def _is_int_like(value: Any) -> bool:
     return False
 
 
-def _parse_names(raw: Any, file: str, line: int | None, out: list[Finding]) -> list[str] | None:
+def _parse_names(raw: Any, file: str, line: int | None, out: list[Finding]) -> list[str] | None:  # noqa: PLR0911 (to split, issue 10)
     if isinstance(raw, list):
         if not raw:
             out.append(
@@ -322,7 +322,7 @@ def parse_data_yaml(content: bytes | str, file: str = "data.yaml") -> ParsedData
         return ParsedDataYaml(None, out)
 
 
-def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYaml:
+def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYaml:  # noqa: C901, PLR0912, PLR0915 (to split, issue 10)
     text = _decode(content, file, out)
     if text is None or not _scan_for_aliases(text, file, out):
         return ParsedDataYaml(None, out)

@@ -134,7 +134,7 @@ def check_label_file(
     return result
 
 
-def _check_row(
+def _check_row(  # noqa: PLR0912 (to split, issue 10)
     result: LabelFileResult,
     path: str,
     line: int,

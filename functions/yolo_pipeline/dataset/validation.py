@@ -255,7 +255,7 @@ def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
     return report
 
 
-def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
+def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa: C901, PLR0912, PLR0915 (to split, issue 10)
     files = storage.list_files()
     index = _Index(files)
     report.stats["files"] = len(files)

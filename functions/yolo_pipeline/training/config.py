@@ -122,7 +122,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _sagemaker_options(
+def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
     section: dict[str, Any], settings: LauncherSettings, lines: dict[str, int]
 ) -> tuple[SageMakerOptions, list[Finding]]:
     opts = SageMakerOptions.defaults(settings)

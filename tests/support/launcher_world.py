@@ -5,15 +5,14 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.botocore_model import validate_request
-from tests.helpers import load_event
+from tests.support.botocore_model import validate_request
+from tests.support.helpers import load_event
 
 BUCKET = "yolo-datasets-123456789012"
 TOPIC = "yolo-notifications"
@@ -67,8 +66,8 @@ def upload_event(key: str, sequencer: str = "0062E99A88DC407460", **obj: Any) ->
     return event
 
 
-@pytest.fixture(name="launcher_world")
-def launcher_world_fixture(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LauncherWorld]:
+def make_launcher_world(monkeypatch: pytest.MonkeyPatch) -> LauncherWorld:
+    """Bucket, topic and idempotency table in moto, and the launcher cold-started on them."""
     from yolo_pipeline.aws import clients as aws_clients
 
     for name, value in LAUNCHER_ENV.items():
@@ -94,4 +93,4 @@ def launcher_world_fixture(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterat
     aws_clients.client("sagemaker").meta.events.register(
         "provide-client-params.sagemaker.CreateTrainingJob", spy
     )
-    yield world
+    return world

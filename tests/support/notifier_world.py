@@ -11,7 +11,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.helpers import load_event
+from tests.support.helpers import load_event
 
 COMPLETED_METRICS = {
     "val:mAP50-95": 0.6123,

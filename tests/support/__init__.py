@@ -1,0 +1,1 @@
+"""Helpers the test tiers share: events, dataset factories, botocore request checks, worlds."""
