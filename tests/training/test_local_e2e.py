@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli.local_run import run_local, write_sample_dataset
+from yolo_pipeline.cli.local import run_local, write_sample_dataset
 from yolo_pipeline.cli.main import main
 
 

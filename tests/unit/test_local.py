@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli.local_run import (
+from yolo_pipeline.cli.local import (
     SAMPLE_MARKER,
     LocalRunError,
     Phase,
@@ -126,7 +126,7 @@ def test_sample_dataset_writes_training_yaml_and_regenerates(tmp_path: Path) -> 
 
 
 def test_sample_training_yaml_passes_the_launcher_checks(tmp_path: Path) -> None:
-    from yolo_pipeline.cli.local_run import placeholder_settings
+    from yolo_pipeline.cli.local import placeholder_settings
     from yolo_pipeline.training.config import parse_training_config
 
     root = write_sample_dataset(tmp_path / "s", 2, 1, 64, 0)

@@ -9,6 +9,7 @@ secondary status, timings and final metrics, and its dataset comes from the
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.errors import EXIT_USAGE
 
 MAP50_95 = "val:mAP50-95"
 MAP50 = "val:mAP50"
@@ -169,3 +171,30 @@ def show_status(
         return 0
     print(format_table(rows), file=out)
     return 0
+
+
+# The command line: arguments, then the call above.
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "status",
+        help="recent training jobs of this pipeline and where they are",
+        description="List the newest SageMaker training jobs named <prefix>-* with status, "
+        "secondary status, duration, final mAP and dataset.",
+    )
+    p.add_argument("--limit", type=int, default=10, help="how many jobs (default 10)")
+    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
+    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.set_defaults(handler=run_status)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    import os
+
+    if args.limit < 1:
+        print("yolo-pipeline status: --limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    return show_status(limit=args.limit, prefix=args.prefix)

@@ -15,7 +15,9 @@ in the local folder are reported, since the launcher will train on them too.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import os
 import re
 import sys
 import threading
@@ -32,6 +34,7 @@ from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import DATA_YAML
+from yolo_pipeline.errors import EXIT_USAGE
 
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
 DEFAULT_CONCURRENCY = 8
@@ -83,14 +86,6 @@ class UploadPlan:
     @property
     def upload_bytes(self) -> int:
         return sum(f.size for f in self.to_upload)
-
-
-@dataclass
-class UploadResult:
-    uploaded: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # key -> reason
-    data_yaml_uploaded: bool = False
 
 
 def parse_destination(uri: str) -> tuple[str, str]:
@@ -295,19 +290,25 @@ def transfer(
     return uploaded, failed
 
 
-def what_happens_next(bucket: str, prefix: str) -> str:
-    """The emails the upload sets off (subjects as launch_emails/job_emails write them)."""
+def what_happens_next(bucket: str, prefix: str, tag: str | None = None) -> str:
+    """The emails the upload sets off (subjects as the launcher and notifier write them).
+
+    ``tag`` is the stack's JOB_NAME_PREFIX, which tags every subject (default $JOB_NAME_PREFIX
+    or ``yolo``, the stack's default).
+    """
     name = prefix.rstrip("/").rsplit("/", 1)[-1]
+    tag = tag or os.environ.get("JOB_NAME_PREFIX") or "yolo"
     return (
         f"data.yaml is in place: the launcher checks s3://{bucket}/{prefix} now "
         "(usually within a minute) and emails the pipeline's SNS subscribers:\n"
-        f"  - '[yolo] Dataset rejected: {name}' listing every problem and its fix "
+        f"  - '[{tag}] Dataset rejected: {name}' listing every problem and its fix "
         "(no job, no cost), or\n"
-        f"  - '[yolo] Training started: {name}' with the job name, instance and limits.\n"
+        f"  - '[{tag}] Training started: {name}' with the job name, instance and limits.\n"
         "When the job ends, a second email:\n"
-        f"  - '[yolo] Completed: {name} mAP50-95 0.xxx' with metrics, time per phase, billable "
+        f"  - '[{tag}] Completed: {name} mAP50-95 0.xxx' with metrics, time per phase, billable "
         "time, spot savings and the model's S3 location, or\n"
-        f"  - '[yolo] Failed: {name}' / '[yolo] Stopped: {name}' with the reason and what to do.\n"
+        f"  - '[{tag}] Failed: {name}' / '[{tag}] Stopped: {name}' with the reason and what "
+        "to do.\n"
         "Follow it meanwhile with: yolo-pipeline status"
     )
 
@@ -340,7 +341,7 @@ def upload_dataset(
         root = dataset_root(path)
     except UploadError as exc:
         print(f"error: {exc}", file=out)
-        return 2
+        return EXIT_USAGE
     config = config or transfer_config(concurrency)
     if note := prefix_note(prefix):
         print(note, file=out)
@@ -420,3 +421,43 @@ def upload_dataset(
     print(f"Uploaded {len(uploaded) + len(done)} files to s3://{bucket}/{prefix}.", file=out)
     print(what_happens_next(bucket, prefix), file=out)
     return 0
+
+
+# The command line: arguments, then the call above.
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "upload",
+        help="validate a local dataset and upload it to s3://bucket/datasets/<name>/",
+        description="Validate PATH, then upload it in parallel with data.yaml last (data.yaml "
+        "starts training). Files already in S3 with the same size and checksum are skipped, so "
+        "an interrupted upload resumes. Exit 0 done, 1 refused or failed, 2 usage error.",
+    )
+    p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
+    p.add_argument("destination", metavar="S3_URI", help="s3://<DatasetBucket>/datasets/<name>/")
+    p.add_argument("--force", action="store_true", help="upload even if validation fails")
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="upload data.yaml (and so start a new job) even when nothing changed",
+    )
+    p.add_argument("--concurrency", type=int, default=8, help="parallel transfers (default 8)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=run_upload)
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if not 1 <= args.concurrency <= 64:
+        print("yolo-pipeline upload: --concurrency must be between 1 and 64", file=sys.stderr)
+        return EXIT_USAGE
+    return upload_dataset(
+        Path(args.path).expanduser(),
+        args.destination,
+        force=args.force,
+        retrain=args.retrain,
+        concurrency=args.concurrency,
+        progress=not args.no_progress,
+    )

@@ -14,6 +14,7 @@ Exit code: 0 when the model trained, 1 when validation or training failed, 130 o
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from yolo_pipeline.contract import TAG_DATASET_URI, TRAINING_YAML
+from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import (
     CHANNEL,
@@ -355,7 +357,7 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
         dataset = dataset_root(path)
     except LocalRunError as exc:
         print(f"error: {exc}", file=out)
-        return 2
+        return EXIT_USAGE
     placeholder_uri = f"s3://{PLACEHOLDER_BUCKET}/datasets/{dataset.name}/"
 
     banner(1, "Validate (the launcher's checks)", out)
@@ -410,10 +412,10 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
         root = check_workdir(workdir or Path("runs") / "local" / name, dataset)
     except LocalRunError as exc:
         print(f"error: {exc}", file=out)
-        return 2
+        return EXIT_USAGE
     if not TRAIN_SCRIPT.is_file():
         print(f"error: {TRAIN_SCRIPT} not found: run from a full checkout", file=out)
-        return 2
+        return EXIT_USAGE
     root.mkdir(parents=True, exist_ok=True)
     print(f"SageMaker root: {root}", file=out)
     run = RunRecord()
@@ -449,3 +451,31 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
     if run.status == "Completed":
         return 0
     return 130 if run.status == "Stopped" else 1
+
+
+# The command line: arguments, then the call above.
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "local",
+        help="the whole flow offline: validate, show the job request, train on CPU, email",
+        description="Run every stage with the production code on this machine: validation, "
+        "the CreateTrainingJob request (placeholder image/role/buckets), training_image/"
+        "train.py in a SageMaker folder layout, and the notifier's email. Exit 0 when the "
+        "model trained, 1 when validation or training failed, 2 on a usage error.",
+    )
+    p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
+    p.add_argument("--epochs", type=int, help="override epochs (training.yaml or 100)")
+    p.add_argument("--workdir", help="SageMaker root for the run (default runs/local/<job>)")
+    p.set_defaults(handler=run_local_command)
+
+
+def run_local_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.epochs is not None and args.epochs < 1:
+        print("yolo-pipeline local: --epochs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    workdir = Path(args.workdir).expanduser() if args.workdir else None
+    return run_local(Path(args.path).expanduser(), epochs=args.epochs, workdir=workdir)
