@@ -7,7 +7,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
-APP_REQS := requirements-dev.txt functions/requirements.txt training_image/requirements.txt
 # python3.13 (the Lambda runtime) from pyenv, when present, for `sam build`.
 PY313_BIN := $(shell d=$$(pyenv root 2>/dev/null)/versions/3.13.0/bin; [ -x $$d/python3.13 ] && echo $$d)
 SAM_PATH := $(if $(PY313_BIN),$(PY313_BIN):)$(CURDIR)/$(SAM_VENV)/bin:$(PATH)
@@ -17,21 +16,26 @@ IMAGE_TAG ?= latest
 DEMO_DIR ?= demo
 DEMO_EPOCHS ?= 30
 
-.PHONY: help setup tools test test-unit test-integration test-training test-template lint \
+.PHONY: help setup tools lock test test-unit test-integration test-training test-template lint \
         demo build deploy image clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-# Third-party packages come from a venv cached outside the clone, keyed on the requirements'
-# hash (rebuilt when they change); .venv is this clone's own small venv chained to it, with
-# the project installed editable from this clone every time: what is under test is never cached.
+# Third-party packages come from a venv cached outside the clone, keyed on the lock's hash
+# (rebuilt when it changes); .venv is this clone's own small venv chained to it, with the
+# project installed editable from this clone every time: what is under test is never cached.
+# The *.lock files pin every transitive package (scripts/lock.sh compiles them from the
+# requirements*.txt a person edits), so a fresh machine installs exactly what CI tested.
 setup: ## create .venv with everything (app, training stack, test tools)
-	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV) $(APP_REQS) --project
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV) requirements-dev.lock --project
 
 tools: ## create the template tool venvs (sam + cfn-lint, checkov + hadolint)
-	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(SAM_VENV) requirements-sam.txt
-	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(CHECKOV_VENV) requirements-checkov.txt
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(SAM_VENV) requirements-sam.lock
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(CHECKOV_VENV) requirements-checkov.lock
+
+lock: ## recompile the *.lock files from requirements*.txt (after editing those)
+	@PYTHON=$(PYTHON) scripts/lock.sh
 
 test: setup tools ## everything CI runs: lint, type checks, all test tiers
 	$(VENV)/bin/ruff check .
