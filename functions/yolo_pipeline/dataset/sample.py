@@ -14,9 +14,10 @@ import yaml
 from PIL import Image, ImageDraw
 
 CLASS_NAMES: tuple[str, ...] = ("square", "circle", "triangle")
-# Ultralytics train arguments that learn this dataset on 2 CPU cores in about a minute
-# (DESIGN §4): a from-scratch yolo11n (no weights to download), small images, no mosaic, a
-# short warmup. One definition for the training tests, the benchmark and `sample-dataset`.
+# Ultralytics train arguments that learn this dataset on 2 CPU cores in about a minute: a
+# from-scratch yolo11n (no weights to download), small images, no mosaic, a short warmup
+# (mAP50 ~0.65 at 15 epochs, ~0.99 at 30). One definition for the training tests, the
+# benchmark and `sample-dataset`.
 CPU_TRAIN_ARGS: dict[str, Any] = {
     "model": "yolo11n.yaml",
     "imgsz": 160,
