@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import yaml
@@ -10,6 +11,7 @@ import yaml
 from tests.support.helpers import ROOT
 from tests.template.resolve import Resolver
 from tests.template.test_policies import as_list, role_statements
+from tests.template.tooling import SAM_BIN, tool, tool_env
 from yolo_pipeline.contract import (
     BUILD_PREFIX,
     OUTPUT_BUCKET,
@@ -165,3 +167,21 @@ def test_buildspec_builds_the_dockerfile_with_the_local_flags() -> None:
         assert flag in makefile, flag
     post = " ".join(spec["phases"]["post_build"]["commands"])
     assert "describe-images" in post and "IMAGE_DIGEST=" in post
+
+
+def test_make_image_runs_with_the_sam_tools_python_alone() -> None:
+    """`make image` (no LOCAL) runs the command with .venv-sam's Python: boto3, no more."""
+    python = tool(SAM_BIN, "python")
+    env = tool_env() | {"PYTHONPATH": str(ROOT / "functions")}
+    result = subprocess.run(
+        [str(python), "-m", "yolo_pipeline.cli.image", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--stack-name" in result.stdout and "--tag" in result.stdout
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(SAM_VENV)/bin/python -m yolo_pipeline.cli.image" in makefile

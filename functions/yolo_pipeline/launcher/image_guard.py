@@ -10,7 +10,7 @@ permissions (an IAM grant there, a repository policy for cross-account) that thi
 can neither grant nor expect, so for a user-supplied ``TrainingImageUri`` the job is
 started as before and SageMaker reports a missing image itself.
 
-Answers are remembered per process for a short time (docs/architecture.md): a burst of
+Answers are remembered per process for a short time: a burst of
 uploads costs one DescribeImages call, not one per upload. "Present" is kept longer
 than "missing", so an image pushed a moment ago is seen almost at once.
 """
