@@ -69,10 +69,13 @@ build: tools ## sam build (python3.13 from pyenv on PATH when present)
 
 # Region and stack name are passed explicitly so `make deploy` and `make image` agree.
 # First deploy: `make deploy DEPLOY_FLAGS=--guided` (asks for NotificationEmail and the rest).
-# Deploy, then build the training image, so the stack is ready to train when it ends.
+# Deploy, then build the training image, so the stack is ready to train when it ends
+# (SKIP_IMAGE=1: deploy only, e.g. a template change with the image unchanged).
 deploy: build ## sam deploy, then make image (first time: make deploy DEPLOY_FLAGS=--guided)
 	PATH="$(SAM_PATH)" sam deploy --stack-name $(STACK_NAME) --region $(AWS_REGION) $(DEPLOY_FLAGS)
+ifneq ($(SKIP_IMAGE),1)
 	$(MAKE) --no-print-directory image STACK_NAME=$(STACK_NAME) AWS_REGION=$(AWS_REGION) IMAGE_TAG=$(IMAGE_TAG)
+endif
 
 # Default: build in the stack's CodeBuild project (no local Docker; the push stays in AWS),
 # with `yolo-pipeline image` run by the SAM tools' Python (boto3 is all it needs).

@@ -100,7 +100,8 @@ def build_image(
     except KeyboardInterrupt:
         print("Stopped following; the build goes on in CodeBuild (link above).", file=out)
         raise
-    lines = remote.log_tail(aws.client("logs", region), build, tail) if tail else []
+    logs = aws.client("logs", region)
+    lines = remote.log_tail(logs, build, tail, wait_seconds=min(poll_seconds, 2.0)) if tail else []
     if lines:
         print(f"--- last {len(lines)} log lines ---", file=out)
         for line in lines:

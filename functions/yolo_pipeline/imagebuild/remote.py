@@ -156,21 +156,38 @@ def follow_build(
         sleep(poll_seconds)
 
 
-def log_tail(logs: Any, build: dict[str, Any], lines: int = 40) -> list[str]:
-    """The last ``lines`` lines of the build's CloudWatch log (empty if it has none yet)."""
+def log_tail(
+    logs: Any,
+    build: dict[str, Any],
+    lines: int = 40,
+    *,
+    attempts: int = 3,
+    wait_seconds: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """The last ``lines`` lines of the build's CloudWatch log (empty if it has none).
+
+    The last lines can reach CloudWatch Logs a moment after the build reports completion,
+    so an empty answer is asked again a couple of times.
+    """
     where = build.get("logs") or {}
     group, stream = where.get("groupName"), where.get("streamName")
     if not group or not stream:
         return []
-    try:
-        events = logs.get_log_events(
-            logGroupName=group, logStreamName=stream, startFromHead=False, limit=lines
-        ).get("events", [])
-    except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
-            return []
-        raise
-    return [str(e.get("message", "")).rstrip("\n") for e in events][-lines:]
+    for attempt in range(attempts):
+        try:
+            events = logs.get_log_events(
+                logGroupName=group, logStreamName=stream, startFromHead=False, limit=lines
+            ).get("events", [])
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            events = []
+        if events:
+            return [str(e.get("message", "")).rstrip("\n") for e in events][-lines:]
+        if attempt + 1 < attempts:
+            sleep(wait_seconds)
+    return []
 
 
 def image_digest(ecr: Any, repository_uri: str, tag: str) -> str:
