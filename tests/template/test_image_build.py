@@ -124,6 +124,13 @@ def test_build_logs_have_their_own_encrypted_group(resources: Resources) -> None
     assert any(a.endswith(":log-group:" + LOG_GROUP) for a in allowed)
 
 
+def test_datasets_cannot_live_under_the_build_prefix(raw_template: dict[str, Any]) -> None:
+    (assertion,) = raw_template["Rules"]["DatasetPrefixIsNotTheBuildPrefix"]["Assertions"]
+    assert assertion["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DatasetPrefix"}, BUILD_PREFIX]}]
+    }
+
+
 def test_build_sources_expire(resources: Resources) -> None:
     rules = resources["DatasetBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     (rule,) = [r for r in rules if r.get("Prefix") == BUILD_PREFIX]
