@@ -268,3 +268,4 @@ def test_without_the_stack_or_its_build_output_it_says_what_to_do(
     code, _, err = run_image(capsys, "--stack-name", "old")
     assert code == 1 and "ImageBuildProjectName" in err and "make deploy" in err
     assert not world.of("PutObject") and not world.of("StartBuild")
+    assert main(["image", "--context", str(ROOT), "--tag", "no/slashes"]) == 2

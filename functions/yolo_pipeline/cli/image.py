@@ -10,10 +10,12 @@ URI and digest. ``make image LOCAL=1`` builds with a local Docker instead.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
@@ -23,6 +25,7 @@ from yolo_pipeline.imagebuild.context import DOCKERFILE, BuildContextError, zip_
 
 DEFAULT_STACK = "yolo-on-upload"
 DEFAULT_TAIL = 40
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # Docker's (and ECR's) tag grammar
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,11 +56,13 @@ def run_image(args: argparse.Namespace) -> int:
     root = args.context.resolve()
     if not (root / DOCKERFILE).is_file():
         raise UsageError(f"{DOCKERFILE} not found under {root}: run it from the repository root")
+    if not TAG.fullmatch(args.tag):
+        raise UsageError(f"--tag {args.tag[:130]!r}: use letters, digits, _ . - (max 128)")
     try:
         return build_image(
             root,
             stack_name=args.stack_name,
-            region=args.region or aws.current_region(),
+            region=args.region or _configured_region(),
             tag=args.tag,
             poll_seconds=args.poll_seconds,
             tail=max(args.tail, 0),
@@ -69,6 +74,11 @@ def run_image(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as exc:
         print(f"yolo-pipeline image: AWS said: {exc}", file=sys.stderr)
         return EXIT_INVALID
+
+
+def _configured_region() -> str:
+    """The region the AWS CLI would use (env, then the profile), else us-east-1."""
+    return boto3.session.Session().region_name or aws.current_region()
 
 
 def build_image(
