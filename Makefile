@@ -73,13 +73,23 @@ build: tools ## sam build (python3.13 from pyenv on PATH when present)
 
 # Region and stack name are passed explicitly so `make deploy` and `make image` agree.
 # First deploy: `make deploy DEPLOY_FLAGS=--guided` (asks for NotificationEmail and the rest).
-deploy: build ## sam deploy (first time: make deploy DEPLOY_FLAGS=--guided)
+# Deploy, then build the training image, so the stack is ready to train when it ends
+# (SKIP_IMAGE=1: deploy only, e.g. a template change with the image unchanged).
+deploy: build ## sam deploy, then make image (first time: make deploy DEPLOY_FLAGS=--guided)
 	PATH="$(SAM_PATH)" sam deploy --stack-name $(STACK_NAME) --region $(AWS_REGION) $(DEPLOY_FLAGS)
+ifneq ($(SKIP_IMAGE),1)
+	$(MAKE) --no-print-directory image STACK_NAME=$(STACK_NAME) AWS_REGION=$(AWS_REGION) IMAGE_TAG=$(IMAGE_TAG)
+endif
 
+# Default: build in the stack's CodeBuild project (no local Docker; the push stays in AWS),
+# with `yolo-pipeline image` run by the SAM tools' Python (boto3 is all it needs).
+# LOCAL=1: build with the local Docker engine (buildx) and push from this machine.
 # SageMaker only pulls Docker v2 schema 2 manifests: no provenance/SBOM attestations (they
-# turn the push into an OCI image index) and no OCI media types.
-image: ## build the training image for linux/amd64 and push it to the stack's ECR repository
-	@command -v docker >/dev/null || { echo "make image needs docker with buildx" >&2; exit 1; }
+# turn the push into an OCI image index) and no OCI media types (training_image/buildspec.yml
+# uses the same flags).
+image: ## build the training image and push it to the stack's ECR repository (LOCAL=1: local docker)
+ifeq ($(LOCAL),1)
+	@command -v docker >/dev/null || { echo "make image LOCAL=1 needs docker with buildx (or drop LOCAL=1 to build in CodeBuild)" >&2; exit 1; }
 	@repo=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --region $(AWS_REGION) \
 	    --query "Stacks[0].Outputs[?OutputKey=='TrainingImageRepositoryUri'].OutputValue" --output text) && \
 	  test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) in $(AWS_REGION) has no TrainingImageRepositoryUri output: make deploy first" >&2; exit 1; } && \
@@ -88,6 +98,11 @@ image: ## build the training image for linux/amd64 and push it to the stack's EC
 	    --output "type=image,name=$$repo:$(IMAGE_TAG),push=true,oci-mediatypes=false" \
 	    -f training_image/Dockerfile . && \
 	  echo "pushed $$repo:$(IMAGE_TAG)"
+else
+	@$(MAKE) --no-print-directory tools
+	PYTHONPATH=functions $(SAM_VENV)/bin/python -m yolo_pipeline.cli.image \
+	  --stack-name $(STACK_NAME) --region $(AWS_REGION) --tag $(IMAGE_TAG)
+endif
 
 clean: ## remove build output and demo runs (keeps the cached venvs)
 	rm -rf .aws-sam build dist $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -27,3 +27,11 @@ METRIC_LINE_PREFIX = "YOLO_METRICS"
 
 # User metadata `yolo-pipeline upload` sets on data.yaml, its last PUT.
 UPLOAD_COMPLETE_METADATA = ("yolo-upload", "complete")
+
+# The training-image build (`make image` -> CodeBuild): the bucket prefix its source zips
+# go under (template.yaml grants the project's role reads there only), and the stack
+# outputs the CLI reads to find the bucket, the repository and the project.
+BUILD_PREFIX = "builds/"
+OUTPUT_BUCKET = "DatasetBucketName"
+OUTPUT_REPOSITORY_URI = "TrainingImageRepositoryUri"
+OUTPUT_BUILD_PROJECT = "ImageBuildProjectName"

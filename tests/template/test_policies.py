@@ -9,6 +9,7 @@ import pytest
 
 from tests.template.resolve import Resolver
 from yolo_pipeline.aws.env import JOB_NAME_PREFIX_PATTERN
+from yolo_pipeline.launcher.image_guard import checked_image
 from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.notifier.settings import NotifierSettings
@@ -177,6 +178,14 @@ def test_launcher_permissions(resources: Resources) -> None:
     assert publish["Resource"] == TOPIC
     (items,) = statements_with(resources, "StartTrainingFunction", "dynamodb:PutItem")
     assert as_list(items["Action"]) == ITEM_ACTIONS and items["Resource"] == TABLE_ARN
+    # The image guard: DescribeImages on the stack's repository, nothing else from ECR.
+    ecr = [
+        s
+        for s in role_statements(function_role(resources, "StartTrainingFunction"))
+        if any(a.startswith("ecr:") for a in as_list(s["Action"]))
+    ]
+    assert [as_list(s["Action"]) for s in ecr] == [["ecr:DescribeImages"]]
+    assert ecr[0]["Resource"] == {"Fn::GetAtt": ["TrainingImageRepository", "Arn"]}
 
 
 def test_notifier_permissions(resources: Resources) -> None:
@@ -319,6 +328,7 @@ LAUNCHER_ENV = {
             {"Ref": "TrainingImageUri"},
         ]
     },
+    "TRAINING_IMAGE_REPOSITORY_URI": {"Fn::GetAtt": ["TrainingImageRepository", "RepositoryUri"]},
     "SAGEMAKER_ROLE_ARN": {"Fn::GetAtt": ["SageMakerExecutionRole", "Arn"]},
     "NOTIFICATION_TOPIC_ARN": TOPIC,
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
@@ -406,6 +416,11 @@ def test_deployed_env_parses_with_the_real_settings(
         resolver.get_att("TrainingImageRepository", "RepositoryUri") + ":latest"
     )
     assert launcher.training_image_uri == image
+    # The image guard checks the stack's own image, never a user-supplied one elsewhere.
+    repository = resolver.get_att("TrainingImageRepository", "RepositoryUri")
+    assert launcher.training_image_repository_uri == repository
+    guarded = checked_image(launcher.training_image_uri, launcher.training_image_repository_uri)
+    assert (guarded is not None) is ("TrainingImageUri" not in overrides)
     notifier_env = {
         k: str(v)
         for k, v in resolver.resolve(env_of(template["Resources"], "NotifyStatusFunction")).items()
@@ -483,6 +498,7 @@ def test_table_ecr_and_logs(resources: Resources) -> None:
     assert "imageCountMoreThan" in repo["LifecyclePolicy"]["LifecyclePolicyText"]
     groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
     assert sorted(g["LogGroupName"]["Fn::Sub"] for g in groups) == [
+        "/aws/codebuild/${AWS::StackName}-training-image",
         "/aws/lambda/${NotifyStatusFunction}",
         "/aws/lambda/${StartTrainingFunction}",
     ]

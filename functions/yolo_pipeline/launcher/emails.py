@@ -1,4 +1,5 @@
-"""The launcher's emails, as pure renderers: rejection, training started, quota reached.
+"""The launcher's emails, as pure renderers: rejection, training started, quota reached,
+training image missing.
 
 Plain text for a mail client: short lines, a heading per block, and always what to do
 next. Subjects go through :func:`yolo_pipeline.aws.email.subject_line` (ASCII, < 100 chars).
@@ -254,4 +255,44 @@ def render_quota(
         subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),
         body="\n".join(lines) + "\n",
         attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
+    )
+
+
+def render_no_image(
+    *,
+    dataset_uri: str,
+    job_name: str,
+    image_uri: str,
+    region: str,
+    prefix: str = SUBJECT_PREFIX,
+) -> Email:
+    """The training image is not in the stack's ECR repository yet: how to build it."""
+    data_yaml_uri = dataset_uri.rstrip("/") + "/data.yaml"
+    lines = [
+        "The dataset is valid, but no training job was started: the training image",
+        "is not in the stack's ECR repository yet.",
+        "",
+        f"Dataset:   {dataset_uri}",
+        f"Job:       {job_name} (not created)",
+        f"Image:     {image_uri}",
+        f"Region:    {region}",
+    ]
+    lines += _heading("How to fix it")
+    lines += [
+        "1. Build and push the image, from a clone of the project (no Docker needed:",
+        "   it builds in AWS CodeBuild, about 10-20 minutes):",
+        f"     make image AWS_REGION={region}",
+        "   (add STACK_NAME=<your stack> if it is not the default yolo-on-upload)",
+        "2. Then upload data.yaml again; its upload starts a new check:",
+        f"     aws s3 cp ./your-dataset/data.yaml {shlex.quote(data_yaml_uri)}",
+        "",
+        "If a build failed, `make image` printed the end of its log; the README's",
+        '"Deploy" section lists the usual causes.',
+        "",
+        "Nothing you uploaded was changed or deleted.",
+    ]
+    return Email(
+        subject=subject_line(prefix, "Training image missing", _dataset_name(dataset_uri)),
+        body="\n".join(lines) + "\n",
+        attributes={"kind": "ImageMissing", "dataset": dataset_uri, "job_name": job_name},
     )

@@ -2,7 +2,8 @@
 email saying what to fix) out, exactly once per upload.
 
 Flow: parse the event -> (idempotent on the upload identity) validate the dataset and
-its optional training.yaml -> rejection email, or CreateTrainingJob + start email.
+its optional training.yaml -> rejection email; else (issue 16) the image guard -> image
+missing email; else CreateTrainingJob + start email.
 
 Failure policy (DESIGN §5.5): user problems are answered by email and the handler
 returns; infrastructure problems raise, so Lambda retries and the on-failure destination
@@ -31,7 +32,13 @@ from yolo_pipeline.dataset.storage import (
     StorageError,
 )
 from yolo_pipeline.dataset.validation import validate_dataset
-from yolo_pipeline.launcher.emails import render_quota, render_rejection, render_started
+from yolo_pipeline.launcher.emails import (
+    render_no_image,
+    render_quota,
+    render_rejection,
+    render_started,
+)
+from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
@@ -154,6 +161,7 @@ class Launcher:
         self._idempotency_config: Any = None
         self.clock: Callable[[], float] = time.time  # replaceable in tests (redrive later)
         self._launch_once: Callable[..., dict[str, Any]] | None = None
+        self.image_guard = ImageGuard(settings.training_image_repository_uri)
 
     def _idempotent_launch(self) -> Callable[..., dict[str, Any]]:
         # Built on first use (not at import) so tests and cold starts create the DynamoDB
@@ -239,6 +247,9 @@ class Launcher:
             )
             metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
             return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
+
+        if not self.image_guard.present(settings.training_image_uri):  # issue 16
+            return self._no_image(dataset_uri, name)
 
         options = config.sagemaker
         request = build_training_job_request(
@@ -344,6 +355,20 @@ class Launcher:
             metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
             return {"status": "refused", "dataset": dataset_uri, "job_name": name}
         raise exc  # throttling past botocore's retries, 5xx, access: retry the event
+
+    def _no_image(self, dataset_uri: str, name: str) -> dict[str, Any]:
+        """The training image is missing: one email on how to build it, and no job."""
+        self._send(
+            render_no_image(
+                dataset_uri=dataset_uri,
+                job_name=name,
+                image_uri=self.settings.training_image_uri,
+                region=self.region,
+                prefix=self.settings.job_name_prefix,
+            )
+        )
+        metrics.add_metric(name="ImageMissing", unit=MetricUnit.Count, value=1)
+        return {"status": "no_image", "dataset": dataset_uri, "job_name": name}
 
     def _send(self, email: Email) -> None:
         publish(aws.client("sns"), self.settings.notification_topic_arn, email)

@@ -39,6 +39,8 @@ class LauncherSettings:
     volume_size_gb: int = 50
     input_mode: str = "File"
     pipeline_name: str = "yolo-on-upload"  # tagged on every job (env PIPELINE_NAME)
+    # The stack's own ECR repository: images in it are checked before a job (image_guard).
+    training_image_repository_uri: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
@@ -77,4 +79,5 @@ class LauncherSettings:
             volume_size_gb=integer(env, "VOLUME_SIZE_GB", 50, 1, 16384),
             input_mode=input_mode,
             pipeline_name=env_get(env, "PIPELINE_NAME", "yolo-on-upload"),
+            training_image_repository_uri=env_get(env, "TRAINING_IMAGE_REPOSITORY_URI", ""),
         )

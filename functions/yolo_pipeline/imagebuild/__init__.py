@@ -1,0 +1,1 @@
+"""Building the training image remotely: the build context zip and the CodeBuild run."""
