@@ -37,6 +37,12 @@ def test_train_py_is_thin_and_finds_the_package_through_the_install() -> None:
     assert "yolo_pipeline.container.entry" in imports
 
 
+def test_local_runs_this_train_py() -> None:
+    from yolo_pipeline.cli.local import TRAIN_SCRIPT
+
+    assert TRAIN_SCRIPT == TRAIN_PY
+
+
 def test_layout_is_the_sagemaker_contract(tmp_path: Path) -> None:
     layout = Layout(tmp_path, tmp_path / "code")
     rel = {
