@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Overhead of train.py over plain `yolo detect train` on the same tiny dataset and arguments.
 
-    .venv/bin/python benchmarks/train_overhead.py [--epochs 5] [--repeats 2]
+    .venv/bin/python benchmarks/train_overhead.py [--epochs 5] [--repeats 2]   (after `make setup`)
 
-Both runs train the shapes dataset with the DESIGN.md section 4 settings and no export; each
-pair alternates the order and the best (minimum) wall time of each side is compared.
+Both runs train the shapes dataset with the CPU settings of yolo_pipeline.dataset.sample and
+no export; each pair alternates the order and the best (minimum) wall time of each side is compared.
 Target: ratio <= 1.05.
 """
 
@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "functions"))
+from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS, make_shapes_dataset
+from yolo_pipeline.training.hyperparameters import encode_hyperparameters
 
-from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS, make_shapes_dataset  # noqa: E402
-from yolo_pipeline.training.hyperparameters import encode_hyperparameters  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ARGS = {**CPU_TRAIN_ARGS, "workers": 0}
 

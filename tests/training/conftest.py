@@ -17,7 +17,7 @@ from yolo_pipeline.training.hyperparameters import encode_hyperparameters
 
 TRAIN_PY = ROOT / "training_image" / "train.py"
 
-# DESIGN.md section 4: learns the shapes dataset on 2 CPU cores in about a minute.
+# The CPU settings of yolo_pipeline.dataset.sample: the shapes dataset learns in about a minute.
 FAST_ARGS: dict[str, Any] = {**CPU_TRAIN_ARGS, "workers": 0}
 
 

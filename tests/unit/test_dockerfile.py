@@ -45,15 +45,30 @@ def test_entrypoint_runs_train_py_in_exec_form() -> None:
     assert not [args for word, args in ins if word == "CMD"]
 
 
-def test_copied_files_exist_and_the_package_lands_next_to_train_py() -> None:
-    copies = [shlex.split(args) for word, args in instructions() if word == "COPY"]
+def test_copied_files_exist_and_the_project_is_installed_not_copied_next_to_train_py() -> None:
+    ins = instructions()
+    copies = [shlex.split(args) for word, args in ins if word == "COPY"]
     assert copies
     for *sources, _dest in copies:
         for source in sources:
             assert (ROOT / source).exists(), source
     dests = {tuple(c) for c in copies}
-    assert ("functions/yolo_pipeline", "/opt/ml/code/yolo_pipeline") in dests
     assert ("training_image/train.py", "/opt/ml/code/train.py") in dests
+    # The package reaches the image through an install (train.py edits no sys.path) ...
+    (src,) = [dest for *sources, dest in copies if "functions/yolo_pipeline" in sources]
+    assert not src.startswith("/opt/ml/code")
+    assert any(sources == ["pyproject.toml", "README.md"] for *sources, _ in copies)
+    runs = [args for word, args in ins if word == "RUN"]
+    (install,) = [r for r in runs if "--no-deps" in r]
+    assert re.search(r"pip install --no-cache-dir --no-deps /opt/build\b", install), install
+    # ... and only what the container uses goes in.
+    assert {s for *c, _ in copies for s in c} == {
+        "training_image/requirements.txt",
+        "pyproject.toml",
+        "README.md",
+        "functions/yolo_pipeline",
+        "training_image/train.py",
+    }
 
 
 def test_dockerignore_lets_the_copied_files_through() -> None:

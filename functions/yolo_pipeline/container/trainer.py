@@ -1,0 +1,179 @@
+"""The Ultralytics training call: device choice, resume from checkpoints/, atomic checkpoint
+saves, one metric line per epoch, and SIGTERM stopping at a safe point."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from yolo_pipeline.container.errors import Terminated
+from yolo_pipeline.container.layout import RUN_NAME, Layout
+from yolo_pipeline.container.offline import resolve_model
+from yolo_pipeline.training.hyperparameters import CONTAINER_KEYS
+from yolo_pipeline.training.metric_line import format_metric_line, from_ultralytics
+
+log = logging.getLogger(__name__)
+
+
+def select_device(values: Mapping[str, Any]) -> Any:
+    """All GPUs of the instance (DDP when several), unless the user chose."""
+    if values.get("device") not in (None, ""):
+        return values["device"]
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count > 1:
+        return list(range(count))
+    return 0 if count == 1 else "cpu"
+
+
+def checkpoint_state(last: Path) -> tuple[str, int]:
+    """('resumable'|'finished'|'corrupt', saved epoch index) for a last.pt."""
+    import torch
+
+    try:
+        ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    except Exception:  # any unreadable checkpoint is treated the same way
+        return "corrupt", -1
+    epoch = int(ckpt.get("epoch", -1))
+    epochs = int((ckpt.get("train_args") or {}).get("epochs", 0))
+    if ckpt.get("optimizer") is None or epoch < 0 or epoch + 1 >= epochs:
+        return "finished", epoch
+    return "resumable", epoch
+
+
+def _atomic_save_model(self: Any) -> Any:
+    """save_model writing last.pt/best.pt to temp files then renaming: a kill never leaves half."""
+    last, best = self.last, self.best
+    tmp_last, tmp_best = last.with_suffix(".pt.tmp"), best.with_suffix(".pt.tmp")
+    self.last, self.best = tmp_last, tmp_best
+    try:
+        parent: Any = type(self).__mro__[1]
+        saved = parent.save_model(self)
+    finally:
+        self.last, self.best = last, best
+    for tmp, final in ((tmp_last, last), (tmp_best, best)):
+        if tmp.exists():
+            tmp.replace(final)
+    return saved
+
+
+class StopFlag:
+    """SIGTERM handling: raise at once outside training; inside, stop at the next safe point."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.in_training = False
+
+    def handler(self, signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+        log.warning("Received signal %s: stopping at the next safe point", signum)
+        if not self.in_training:
+            raise Terminated(f"signal {signum}")
+
+    def check(self, _trainer: Any = None) -> None:
+        if self.requested:
+            raise Terminated("SIGTERM")
+
+
+def metric_callbacks(stop: StopFlag) -> dict[str, Callable[[Any], None]]:
+    """Ultralytics callbacks: one metric line per finished epoch, and SIGTERM safe points."""
+    pending = {"epoch": False}
+
+    def on_train_epoch_end(_trainer: Any) -> None:
+        pending["epoch"] = True
+
+    def on_fit_epoch_end(trainer: Any) -> None:
+        # final_eval calls this again for best.pt without a training epoch: no line for it.
+        if pending["epoch"]:
+            pending["epoch"] = False
+            values = {
+                **trainer.label_loss_items(trainer.tloss, prefix="train"),
+                **trainer.metrics,
+                **trainer.lr,
+            }
+            print(format_metric_line(trainer.epoch + 1, from_ultralytics(values)), flush=True)
+        stop.check()  # after save_model: last.pt holds this epoch
+
+    return {
+        "on_train_epoch_end": on_train_epoch_end,
+        "on_fit_epoch_end": on_fit_epoch_end,
+        "on_train_batch_end": stop.check,  # between batches: last.pt holds the previous epoch
+        "on_train_epoch_start": stop.check,
+    }
+
+
+@dataclass
+class TrainOutcome:
+    resumed_from_epoch: int | None  # 1-based epoch the run continued after, or None
+    final_metrics: dict[str, float]  # validation of best.pt at the end, our metric names
+    already_finished: bool = False
+
+
+FINISHED = -1  # prepare_resume's answer for a run that needs packaging, not training
+
+
+def prepare_resume(layout: Layout) -> int | None:
+    """What checkpoints/ holds: the 1-based epoch to resume after, None to train from scratch
+    (a corrupt last.pt is kept aside), or FINISHED."""
+    last = layout.run_dir / "weights" / "last.pt"
+    for leftover in (layout.run_dir / "weights").glob("*.pt.tmp"):
+        leftover.unlink()  # a save that a kill interrupted; the real file is intact
+    if not last.exists():
+        return None
+    state, epoch = checkpoint_state(last)
+    if state == "finished":
+        log.info("Checkpoint %s is a finished run: packaging it instead of training", last)
+        return FINISHED
+    if state == "corrupt":
+        aside = last.with_name(f"last.corrupt-{int(time.time())}.pt")
+        log.warning("Checkpoint %s is unreadable; kept as %s, training from scratch", last, aside)
+        last.rename(aside)
+        return None
+    log.info("Resuming from %s (epoch %d finished)", last, epoch + 1)
+    print(f"Resuming from {last} after epoch {epoch + 1}", flush=True)
+    return epoch + 1
+
+
+def train(
+    layout: Layout, values: Mapping[str, Any], data_yaml: Path, stop: StopFlag
+) -> TrainOutcome:
+    """Train (or resume) into checkpoints/run; SIGTERM raises Terminated at a safe point."""
+    from ultralytics import YOLO
+
+    train_args = {k: v for k, v in values.items() if k not in CONTAINER_KEYS}
+    train_args.update(
+        data=str(data_yaml),
+        project=str(layout.checkpoints),
+        name=RUN_NAME,
+        exist_ok=True,
+        device=select_device(values),
+    )
+    log.info("Devices: %s", train_args["device"])
+    resumed = prepare_resume(layout)
+    if resumed == FINISHED:
+        return TrainOutcome(None, {}, already_finished=True)
+    last = layout.run_dir / "weights" / "last.pt"
+    model_name = str(values.get("model") or CONTAINER_KEYS["model"])
+    model = YOLO(str(last) if resumed is not None else resolve_model(model_name, layout.code))
+    for event, callback in metric_callbacks(stop).items():
+        model.add_callback(event, callback)
+    base = model._smart_load("trainer")
+    trainer_cls = type(f"Atomic{base.__name__}", (base,), {"save_model": _atomic_save_model})
+    stop.in_training = True
+    try:
+        if resumed is not None:
+            model.train(
+                resume=True, data=str(data_yaml), device=train_args["device"], trainer=trainer_cls
+            )
+        else:
+            model.train(trainer=trainer_cls, **train_args)
+    finally:
+        stop.in_training = False
+    final = from_ultralytics(getattr(model.trainer, "metrics", None) or {})
+    return TrainOutcome(resumed, final)
