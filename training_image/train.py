@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 if not (HERE / "yolo_pipeline").is_dir() and (HERE.parent / "functions" / "yolo_pipeline").is_dir():
     sys.path.insert(0, str(HERE.parent / "functions"))
 
+from yolo_pipeline.container import results as results_file  # noqa: E402  # wiring (issue 14)
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
 from yolo_pipeline.dataset.labels import is_image  # noqa: E402
 from yolo_pipeline.training.hyperparameters import (  # noqa: E402
@@ -368,7 +369,11 @@ class StopFlag:
             raise Terminated("SIGTERM")
 
 
-def metric_callbacks(stop: StopFlag) -> dict[str, Callable[[Any], None]]:
+def metric_callbacks(
+    stop: StopFlag,
+    captured: dict[str, Any] | None = None,  # wiring (issue 14)
+    task: str = "detect",  # wiring (issue 14)
+) -> dict[str, Callable[[Any], None]]:
     """Ultralytics callbacks: one metric line per finished epoch, and SIGTERM safe points."""
     pending = {"epoch": False}
 
@@ -385,6 +390,8 @@ def metric_callbacks(stop: StopFlag) -> dict[str, Callable[[Any], None]]:
                 **trainer.lr,
             }
             print(format_metric_line(trainer.epoch + 1, from_ultralytics(values)), flush=True)
+        elif captured is not None:  # wiring (issue 14): final_eval just validated best.pt
+            captured["final"] = results_file.capture_final_validation(trainer, task)
         stop.check()  # after save_model: last.pt holds this epoch
 
     return {
@@ -400,6 +407,7 @@ class TrainOutcome:
     resumed_from_epoch: int | None  # 1-based epoch the run continued after, or None
     final_metrics: dict[str, float]  # validation of best.pt at the end, our metric names
     already_finished: bool = False
+    final_validation: dict[str, Any] | None = None  # wiring (issue 14): capture_final_validation
 
 
 def train(
@@ -441,7 +449,9 @@ def train(
         if resumed is not None
         else resolve_model(str(values.get("model") or CONTAINER_KEYS["model"]))
     )
-    for event, callback in metric_callbacks(stop).items():
+    captured: dict[str, Any] = {}  # wiring (issue 14)
+    task = str(values.get("task") or "detect")  # wiring (issue 14)
+    for event, callback in metric_callbacks(stop, captured, task).items():  # wiring (issue 14)
         model.add_callback(event, callback)
     base = model._smart_load("trainer")
     trainer_cls = type(f"Atomic{base.__name__}", (base,), {"save_model": _atomic_save_model})
@@ -460,7 +470,7 @@ def train(
         stop.in_training = False
     trainer = model.trainer
     final = from_ultralytics(getattr(trainer, "metrics", None) or {})
-    return TrainOutcome(resumed, final)
+    return TrainOutcome(resumed, final, final_validation=captured.get("final"))  # wiring (issue 14)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -523,20 +533,26 @@ def package(
         if item.is_file() and item.suffix.lower() in {".csv", ".yaml", ".png", ".jpg", ".json"}:
             shutil.copy2(item, out / item.name)
     rows = read_results(run_dir)
-    best_row = max(rows, key=_fitness) if rows else {}
-    final = outcome.final_metrics or from_ultralytics(best_row)
     exports = export_models(best, parse_export(values.get("export")), values.get("imgsz", 640), out)
-    metrics = {
-        "final": final,
-        "epochs_run": len(rows),
-        "epochs_requested": int(values.get("epochs", 100)),
-        "best_epoch": int(best_row.get("epoch", 0)) or None,
-        "resumed_after_epoch": outcome.resumed_from_epoch,
-        "class_names": list(config.names),
-        "dataset": scan.as_dict(),
-        "exports": exports,
-    }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    # wiring (issue 14): metrics.json from best.pt's final validation (container/results.py),
+    # in model/ and in output/data/ (SageMaker's output.tar.gz, which the notifier reads).
+    patience = values.get("patience", 100)
+    metrics = results_file.build_results(
+        final_validation=outcome.final_validation,
+        rows=rows,
+        epochs_requested=int(values.get("epochs", 100)),
+        patience=int(patience) if isinstance(patience, int | float) else None,
+        task=str(values.get("task") or "detect"),
+        class_names=list(config.names),
+        dataset=scan.as_dict(),
+        resumed_after_epoch=outcome.resumed_from_epoch,
+        exports=exports,
+    )
+    document = json.dumps(metrics, indent=2)
+    (out / "metrics.json").write_text(document, encoding="utf-8")
+    output_data = layout.root / "output" / "data"  # wiring (issue 14)
+    output_data.mkdir(parents=True, exist_ok=True)
+    (output_data / "metrics.json").write_text(document, encoding="utf-8")
     return metrics
 
 
@@ -587,6 +603,11 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     )
     outcome = train(layout, values, data_yaml, stop)
     metrics = package(layout, values, outcome, config, scan)
+    # wiring (issue 14): the LAST metric line is best.pt's final validation, so SageMaker's
+    # FinalMetricDataList (the last value of each metric) reports the model the user gets.
+    final_line = results_file.final_metric_values(metrics)
+    print(format_metric_line(metrics["epochs_run"], final_line), flush=True)
+    print(f"Best epoch: {metrics['best_epoch']} of {metrics['epochs_run']} run", flush=True)
     print("YOLO_FINAL " + json.dumps(metrics["final"]), flush=True)
     log.info("Done: model/ holds %s", ", ".join(sorted(p.name for p in layout.model.iterdir())))
     return metrics
