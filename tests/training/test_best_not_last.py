@@ -1,8 +1,10 @@
-"""Best, not last: the demo sample at 30 epochs, whose best epoch is not the last one.
+"""Best, not last: the demo sample at 30 epochs.
 
 The last metric line (what SageMaker's FinalMetricDataList keeps) and metrics.json carry
 best.pt's final validation, equal to the table Ultralytics prints after "Validating
-best.pt", and the email shows that figure. About a minute on 2 CPU cores.
+best.pt", and the email shows that figure. Whether the best epoch is the last one depends
+on the machine's float rounding (issue 14 measured best 0.851 vs last 0.841; a run here had
+its best at epoch 30): the test holds either way. About a minute on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -49,9 +51,13 @@ def test_last_metric_line_is_best_pt_final_validation(trained: SageMakerRun) -> 
     assert metrics == json.loads((trained.model / "metrics.json").read_text())
     best_epoch = metrics["best_epoch"]
     assert final["epoch"] == EPOCHS and final["best_epoch"] == best_epoch
-    # the sample's point: best and last differ, and the email must report best
-    assert best_epoch != EPOCHS
-    assert epochs[-1]["val:mAP50-95"] != pytest.approx(final["val:mAP50-95"], abs=1e-4)
+    # best.pt is the epoch of highest fitness (0.1 mAP50 + 0.9 mAP50-95), the first on a tie
+    fitness = [0.1 * r["val:mAP50"] + 0.9 * r["val:mAP50-95"] for r in epochs]
+    assert best_epoch == fitness.index(max(fitness)) + 1
+    best = epochs[best_epoch - 1]
+    assert final["val:mAP50-95"] == pytest.approx(best["val:mAP50-95"], abs=2e-3)
+    if best_epoch != EPOCHS:  # the issue's measurement: then the last epoch's figure differs
+        assert epochs[-1]["val:mAP50-95"] != pytest.approx(final["val:mAP50-95"], abs=1e-4)
     p, r, map50, map50_95 = _final_validation_row(trained.log)
     assert final["val:mAP50-95"] == pytest.approx(map50_95, abs=6e-4)  # %.3g printed
     assert final["val:mAP50"] == pytest.approx(map50, abs=6e-4)

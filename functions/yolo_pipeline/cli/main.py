@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable
 
 from yolo_pipeline import __version__
-from yolo_pipeline.cli import local, sample_dataset, status, upload, validate
+from yolo_pipeline.cli import download, local, models, sample_dataset, status, upload, validate
 from yolo_pipeline.errors import EXIT_USAGE, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = (validate, upload, status, local, sample_dataset)
+COMMANDS = (validate, upload, status, models, download, local, sample_dataset)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -387,7 +387,10 @@ def _model_section(status: str, job: Mapping[str, Any]) -> list[str]:
         note = "" if status == "Completed" else " (whatever was saved before the stop)"
         lines += [f"Model{note}:", f"  {artefact}"]
         if artefact.startswith("s3://"):
-            lines += ["  Download it:", f"    aws s3 cp {artefact} ."]
+            job_name = str(job.get("TrainingJobName") or "")
+            if job_name:  # fetch and unpack safely, with progress
+                lines += ["  Download and unpack it:", f"    yolo-pipeline download {job_name}"]
+            lines += ["  Or with the AWS CLI:", f"    aws s3 cp {artefact} ."]
             if artefact.endswith(".tar.gz"):
                 lines.append(f"    tar -xzf {artefact.rsplit('/', 1)[-1]}")
         elif artefact.endswith(".tar.gz"):  # a local run (yolo-pipeline local): already here
