@@ -287,3 +287,21 @@ def test_a_refused_registry_is_reported_without_retrying(world: dict[str, Any]) 
     [body] = sent(world)
     assert "NOT registered in group yolo-pets (AccessDeniedException: no)" in body
     assert "Previous model of this dataset: not known" in body
+
+
+def test_a_late_redelivery_compares_with_older_models_only(world: dict[str, Any]) -> None:
+    from yolo_pipeline.notifier.completed import registration
+    from yolo_pipeline.notifier.emails import merged_job
+
+    jobs = {}
+    for name, figure in (("yolo-pets-1111111111", 0.5), ("yolo-pets-2222222222", 0.6)):
+        event = job_event(name)
+        add_job(world, event, figure)
+        jobs[name] = merged_job(event["detail"], world["sagemaker"].jobs[name])
+        registration(world["sagemaker"], jobs[name], None, "yolo")
+    first_again = registration(world["sagemaker"], jobs["yolo-pets-1111111111"], None, "yolo")
+    assert first_again.created_now is False and first_again.previous is None
+    second_again = registration(world["sagemaker"], jobs["yolo-pets-2222222222"], None, "yolo")
+    assert second_again.previous is not None
+    assert second_again.previous.job_name == "yolo-pets-1111111111"
+    assert len(packages()) == 2

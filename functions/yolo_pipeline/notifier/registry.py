@@ -231,6 +231,13 @@ def ensure_group(
             raise
 
 
+def _not_after(created: Any, reference: Any) -> bool:
+    """Whether a package was registered before this job's (unknown times: assume so)."""
+    if isinstance(created, datetime) and isinstance(reference, datetime):
+        return created <= reference
+    return True
+
+
 def _describe(sagemaker: Any, arn: str, sleep: Callable[[float], None]) -> RegisteredModel:
     return registered_model(call(sagemaker.describe_model_package, sleep, ModelPackageName=arn))
 
@@ -256,7 +263,7 @@ def register_model(
             s
             for s in summaries
             if s.get("ModelPackageDescription") != description
-            and (mine_time is None or s.get("CreationTime") <= mine_time)
+            and _not_after(s.get("CreationTime"), mine_time)
         ]
         if older:
             previous = _describe(sagemaker, older[0]["ModelPackageArn"], sleep)
