@@ -35,7 +35,7 @@ from yolo_pipeline.contract import (
 from yolo_pipeline.launcher.job_name import slugify
 
 GROUP_NAME_MAX = 63
-ATTEMPTS = 4  # our retries of a throttled registry call, after botocore's
+ATTEMPTS = 3  # our tries of a throttled registry call, each after botocore's own retries
 BACKOFF_SECONDS = 1.0
 LIST_LIMIT = 200  # packages looked at for this job's (newest first): many retrains of a dataset
 # CustomerMetadataProperties: keys <= 128, values <= 256 chars of letters, digits, spaces and
