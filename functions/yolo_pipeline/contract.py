@@ -35,3 +35,17 @@ BUILD_PREFIX = "builds/"
 OUTPUT_BUCKET = "DatasetBucketName"
 OUTPUT_REPOSITORY_URI = "TrainingImageRepositoryUri"
 OUTPUT_BUILD_PROJECT = "ImageBuildProjectName"
+# The training container's results file (model/ and output/data/), and the archive SageMaker
+# makes of output/data/ next to model.tar.gz: <S3OutputPath>/<job>/output/output.tar.gz.
+METRICS_JSON = "metrics.json"
+OUTPUT_ARCHIVE = "output.tar.gz"
+MODEL_ARCHIVE = "model.tar.gz"
+
+# The model registry: one model package group per dataset, <prefix>-<dataset slug>; each
+# package carries these CustomerMetadataProperties (the notifier writes, `models` reads).
+META_JOB_NAME = "yolo:job-name"
+META_DATASET_URI = "yolo:dataset-uri"
+META_TASK = "yolo:task"
+META_BEST_EPOCH = "yolo:best-epoch"
+META_EPOCHS_RUN = "yolo:epochs-run"
+META_TRAINED_AT = "yolo:trained-at"

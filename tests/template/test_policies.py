@@ -30,6 +30,22 @@ TRAINING_JOBS = {
     "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
     ":training-job/${JobNamePrefix}-*"
 }
+# The model registry: the dataset's group <prefix>-<slug> and its versions, nothing else.
+MODEL_PACKAGE_GROUPS = {
+    "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
+    ":model-package-group/${JobNamePrefix}-*"
+}
+MODEL_PACKAGES = {
+    "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
+    ":model-package/${JobNamePrefix}-*/*"
+}
+REGISTRY_ACTIONS = [
+    "sagemaker:CreateModelPackageGroup",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+    "sagemaker:CreateModelPackage",
+    "sagemaker:DescribeModelPackage",
+]
 BUCKET_ARN = {"Fn::GetAtt": ["DatasetBucket", "Arn"]}
 DLQ_ARN = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
 TOPIC = {"Ref": "NotificationTopic"}
@@ -204,11 +220,19 @@ def test_notifier_permissions(resources: Resources) -> None:
         for s in role_statements(function_role(resources, "NotifyStatusFunction"))
         for a in as_list(s["Action"])
     }
-    assert not {a for a in actions if a.startswith(("s3:", "iam:", "sagemaker:Create"))}
+    assert not {a for a in actions if a.startswith("iam:")}
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject"}
+    (results,) = statements_with(resources, "NotifyStatusFunction", "s3:GetObject")
+    # metrics.json comes from the small output.tar.gz, never the model archive
+    assert results["Resource"] == {"Fn::Sub": "${DatasetBucket.Arn}/models/*/output/output.tar.gz"}
     assert {a for a in actions if a.startswith("sagemaker:")} == {
         "sagemaker:DescribeTrainingJob",
         "sagemaker:ListTags",
+        *REGISTRY_ACTIONS,
     }
+    (registry,) = statements_with(resources, "NotifyStatusFunction", "sagemaker:CreateModelPackage")
+    assert sorted(as_list(registry["Action"])) == sorted(REGISTRY_ACTIONS)
+    assert as_list(registry["Resource"]) == [MODEL_PACKAGE_GROUPS, MODEL_PACKAGES]
 
 
 def test_functions_never_write_or_delete_objects(resources: Resources) -> None:

@@ -58,12 +58,18 @@ def test_a_model_folder_holds_everything(trained: SageMakerRun) -> None:
 
 def test_a_metric_lines_parse_with_the_metric_definitions(trained: SageMakerRun) -> None:
     rows = parse_metric_lines(trained.log)
-    assert [int(r["epoch"]) for r in rows] == list(range(1, EPOCHS + 1))
-    assert set(rows[-1]) == set(METRIC_NAMES)
+    # one line per epoch, then best.pt's final validation (issue 14), which names best_epoch
+    epochs, final = rows[:-1], rows[-1]
+    assert [int(r["epoch"]) for r in epochs] == list(range(1, EPOCHS + 1))
+    assert set(epochs[-1]) == set(METRIC_NAMES) - {"best_epoch"}
+    assert int(final["epoch"]) == EPOCHS and "best_epoch" in final
     for definition in METRIC_DEFINITIONS:
         found = re.findall(definition["Regex"], trained.log)
-        assert len(found) == EPOCHS, definition  # one value per epoch, as SageMaker scrapes it
-        assert float(found[-1]) == pytest.approx(rows[-1][definition["Name"]])
+        name = definition["Name"]
+        expected = 1 if name == "best_epoch" else EPOCHS + (name in final)
+        assert len(found) == expected, definition  # as SageMaker scrapes it
+        last = final if name in final else epochs[-1]  # SageMaker keeps the last value
+        assert float(found[-1]) == pytest.approx(last[name])
 
 
 def test_b_it_learns(trained: SageMakerRun) -> None:

@@ -15,10 +15,10 @@ from yolo_pipeline.container.offline import resolve_model, weights_dir
 from yolo_pipeline.container.outputs import (
     FAILURE_MAX_CHARS,
     failure_paragraph,
-    fitness,
     read_results,
     write_failure,
 )
+from yolo_pipeline.container.results import fitness
 from yolo_pipeline.errors import PipelineError
 
 

@@ -47,7 +47,8 @@ def test_definitions_are_valid_for_create_training_job() -> None:
 
 
 def test_every_regex_reads_its_own_value_from_a_line() -> None:
-    values = from_ultralytics(ULTRALYTICS_EPOCH)
+    # the last line (best.pt's final validation) also carries best_epoch
+    values = {**from_ultralytics(ULTRALYTICS_EPOCH), "best_epoch": 5.0}
     line = "2026-11-27T11:00:00 " + format_metric_line(7, values)
     for d in METRIC_DEFINITIONS:
         match = re.search(d["Regex"], line)
@@ -61,6 +62,9 @@ def test_similar_names_do_not_capture_each_other() -> None:
     by_name = {d["Name"]: d["Regex"] for d in METRIC_DEFINITIONS}
     assert re.search(by_name["val:mAP50"], line) is None
     assert re.search(by_name["train:box_loss"], line) is None
+    final = format_metric_line(30, {"best_epoch": 21.0, "val:mAP50-95": 0.5})
+    assert float(re.search(by_name["epoch"], final).group(1)) == 30  # type: ignore[union-attr]
+    assert re.search(by_name["best_epoch"], line) is None
     assert float(re.search(by_name["val:mAP50-95"], line).group(1)) == 0.25  # type: ignore[union-attr]
 
 
@@ -76,7 +80,7 @@ def test_from_ultralytics_maps_and_drops() -> None:
     mapped = from_ultralytics(ULTRALYTICS_EPOCH)
     assert mapped["val:mAP50-95"] == 0.3125 and mapped["lr"] == 0.001
     assert "fitness" not in mapped and "lr/pg1" not in mapped
-    assert set(mapped) == set(METRIC_NAMES) - {"epoch"}
+    assert set(mapped) == set(METRIC_NAMES) - {"epoch", "best_epoch"}
 
 
 def test_lines_without_the_prefix_are_ignored() -> None:

@@ -21,6 +21,20 @@ RETRY_CONFIG = Config(
     max_pool_connections=64,  # the validator reads label files with a thread pool
 )
 
+# Error codes worth another try (Lambda's retry, or a registry call's backoff); any other
+# error will not get better by itself.
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+    }
+)
+
 
 @functools.cache
 def client(service: str, region: str | None = None) -> Any:

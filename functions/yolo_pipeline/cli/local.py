@@ -329,6 +329,24 @@ def package_model(root: Path, run: RunRecord) -> None:
     run.artefact = artefact
 
 
+LOCAL_REGISTRY_NOTE = (
+    "none in a local run (a deployed stack registers every Completed model in the\n"
+    "  dataset's SageMaker model package group, pending your approval)"
+)
+
+
+def local_results(root: Path) -> tuple[Any, str]:
+    """metrics.json from output/data/ (what SageMaker would upload as output.tar.gz)."""
+    from yolo_pipeline.notifier.job_results import parse_job_results
+
+    path = root / "output" / "data" / "metrics.json"
+    try:
+        results = parse_job_results(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        return None, f"{path} could not be read ({type(exc).__name__})"
+    return results, "" if results else f"{path} is not a JSON object"
+
+
 def _finish(run: RunRecord, status: str, secondary: str, message: str) -> None:
     run.enter(secondary, message)
     run.phases[-1].end = run.phases[-1].start
@@ -438,7 +456,16 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
 
     banner(4, "Email (the notifier's renderer)", out)
     detail, described = job_records(request, run, str(dataset))
-    email = render_job_email(detail, described, region="us-east-1", prefix=prefix)
+    results, note = local_results(root)  # the notifier's extras, as far as a local run has them
+    email = render_job_email(
+        detail,
+        described,
+        region="us-east-1",
+        prefix=prefix,
+        results=results,
+        results_note=note,
+        registry_note=LOCAL_REGISTRY_NOTE,
+    )
     (root / "email.txt").write_text(f"Subject: {email.subject}\n\n{email.body}", encoding="utf-8")
     print(f"Subject: {email.subject}\n", file=out)
     print(email.body, file=out)

@@ -12,11 +12,20 @@ import sys
 from collections.abc import Callable
 
 from yolo_pipeline import __version__
-from yolo_pipeline.cli import image, local, sample_dataset, status, upload, validate
+from yolo_pipeline.cli import (
+    download,
+    image,
+    local,
+    models,
+    sample_dataset,
+    status,
+    upload,
+    validate,
+)
 from yolo_pipeline.errors import EXIT_USAGE, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = (validate, upload, status, local, sample_dataset, image)
+COMMANDS = (validate, upload, status, models, download, local, sample_dataset, image)
 
 
 def build_parser() -> argparse.ArgumentParser:

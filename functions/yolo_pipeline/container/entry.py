@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from yolo_pipeline.container import dataset_scan, inputs, offline, outputs
+from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container.errors import Terminated
 from yolo_pipeline.container.layout import Layout
 from yolo_pipeline.container.trainer import StopFlag, train
+from yolo_pipeline.training.metric_line import format_metric_line
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DESCRIPTION = "SageMaker training entrypoint: train Ultralytics YOLO on the 'dataset' channel."
@@ -50,6 +52,11 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     data_yaml = dataset_scan.write_sanitized_copy(config, root)
     outcome = train(layout, values, data_yaml, stop)
     metrics = outputs.package(layout, values, outcome, config, scan)
+    # The LAST metric line is best.pt's final validation, so SageMaker's FinalMetricDataList
+    # (the last value of each metric) reports the model the user gets.
+    final_line = results_file.final_metric_values(metrics)
+    print(format_metric_line(metrics["epochs_run"], final_line), flush=True)
+    print(f"Best epoch: {metrics['best_epoch']} of {metrics['epochs_run']} run", flush=True)
     print("YOLO_FINAL " + json.dumps(metrics["final"]), flush=True)
     log.info("Done: model/ holds %s", ", ".join(sorted(p.name for p in layout.model.iterdir())))
     return metrics

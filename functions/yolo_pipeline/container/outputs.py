@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container.dataset_scan import DatasetScan
 from yolo_pipeline.container.errors import Terminated, UserError
 from yolo_pipeline.container.layout import Layout
 from yolo_pipeline.container.trainer import TrainOutcome
+from yolo_pipeline.contract import METRICS_JSON
 from yolo_pipeline.dataset.data_yaml import DataYaml
 from yolo_pipeline.training.hyperparameters import parse_export
-from yolo_pipeline.training.metric_line import from_ultralytics
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,6 @@ def read_results(run_dir: Path) -> list[dict[str, float]]:
                     parsed[key.strip()] = float(value)
             rows.append(parsed)
     return rows
-
-
-def fitness(row: Mapping[str, float]) -> float:
-    """Ultralytics' detection fitness: 0.1 * mAP50 + 0.9 * mAP50-95."""
-    return 0.1 * row.get("metrics/mAP50(B)", 0.0) + 0.9 * row.get("metrics/mAP50-95(B)", 0.0)
 
 
 def export_models(best: Path, formats: Sequence[str], imgsz: Any, out: Path) -> list[str]:
@@ -91,20 +87,26 @@ def package(
     out.mkdir(parents=True, exist_ok=True)
     best = _copy_run(layout.run_dir, out)
     rows = read_results(layout.run_dir)
-    best_row = max(rows, key=fitness) if rows else {}
-    final = outcome.final_metrics or from_ultralytics(best_row)
     exports = export_models(best, parse_export(values.get("export")), values.get("imgsz", 640), out)
-    metrics = {
-        "final": final,
-        "epochs_run": len(rows),
-        "epochs_requested": int(values.get("epochs", 100)),
-        "best_epoch": int(best_row.get("epoch", 0)) or None,
-        "resumed_after_epoch": outcome.resumed_from_epoch,
-        "class_names": list(config.names),
-        "dataset": scan.as_dict(),
-        "exports": exports,
-    }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    patience = values.get("patience", 100)
+    metrics = results_file.build_results(
+        final_validation=outcome.final_validation,
+        rows=rows,
+        epochs_requested=int(values.get("epochs", 100)),
+        patience=int(patience) if isinstance(patience, int | float) else None,
+        task=str(values.get("task") or "detect"),
+        class_names=list(config.names),
+        dataset=scan.as_dict(),
+        resumed_after_epoch=outcome.resumed_from_epoch,
+        exports=exports,
+    )
+    # In model/ and in output/data/, which SageMaker uploads as output.tar.gz next to the
+    # model: the notifier reads that small archive, never the model.
+    document = json.dumps(metrics, indent=2)
+    (out / METRICS_JSON).write_text(document, encoding="utf-8")
+    output_data = layout.root / "output" / "data"
+    output_data.mkdir(parents=True, exist_ok=True)
+    (output_data / METRICS_JSON).write_text(document, encoding="utf-8")
     return metrics
 
 

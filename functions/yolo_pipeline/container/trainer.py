@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container.errors import Terminated
 from yolo_pipeline.container.layout import RUN_NAME, Layout
 from yolo_pipeline.container.offline import resolve_model
@@ -81,8 +82,11 @@ class StopFlag:
             raise Terminated("SIGTERM")
 
 
-def metric_callbacks(stop: StopFlag) -> dict[str, Callable[[Any], None]]:
-    """Ultralytics callbacks: one metric line per finished epoch, and SIGTERM safe points."""
+def metric_callbacks(
+    stop: StopFlag, captured: dict[str, Any] | None = None, task: str = "detect"
+) -> dict[str, Callable[[Any], None]]:
+    """Ultralytics callbacks: one metric line per finished epoch, SIGTERM safe points, and
+    (into ``captured``) the final validation of best.pt that final_eval runs at the end."""
     pending = {"epoch": False}
 
     def on_train_epoch_end(_trainer: Any) -> None:
@@ -98,6 +102,8 @@ def metric_callbacks(stop: StopFlag) -> dict[str, Callable[[Any], None]]:
                 **trainer.lr,
             }
             print(format_metric_line(trainer.epoch + 1, from_ultralytics(values)), flush=True)
+        elif captured is not None:  # final_eval just validated best.pt
+            captured["final"] = results_file.capture_final_validation(trainer, task)
         stop.check()  # after save_model: last.pt holds this epoch
 
     return {
@@ -113,6 +119,7 @@ class TrainOutcome:
     resumed_from_epoch: int | None  # 1-based epoch the run continued after, or None
     final_metrics: dict[str, float]  # validation of best.pt at the end, our metric names
     already_finished: bool = False
+    final_validation: dict[str, Any] | None = None  # results.capture_final_validation
 
 
 FINISHED = -1  # prepare_resume's answer for a run that needs packaging, not training
@@ -161,7 +168,9 @@ def train(
     last = layout.run_dir / "weights" / "last.pt"
     model_name = str(values.get("model") or CONTAINER_KEYS["model"])
     model = YOLO(str(last) if resumed is not None else resolve_model(model_name, layout.code))
-    for event, callback in metric_callbacks(stop).items():
+    captured: dict[str, Any] = {}
+    task = str(values.get("task") or "detect")
+    for event, callback in metric_callbacks(stop, captured, task).items():
         model.add_callback(event, callback)
     base = model._smart_load("trainer")
     trainer_cls = type(f"Atomic{base.__name__}", (base,), {"save_model": _atomic_save_model})
@@ -176,4 +185,4 @@ def train(
     finally:
         stop.in_training = False
     final = from_ultralytics(getattr(model.trainer, "metrics", None) or {})
-    return TrainOutcome(resumed, final)
+    return TrainOutcome(resumed, final, final_validation=captured.get("final"))

@@ -22,12 +22,15 @@ from yolo_pipeline.aws.email import (
     training_job_logs_url,
 )
 from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.notifier import email_sections as sections
+from yolo_pipeline.notifier.job_results import JobResults
 from yolo_pipeline.notifier.pricing import (
     PRICE_REGION,
     approximate_cost,
     hourly_price,
     spot_savings,
 )
+from yolo_pipeline.notifier.registry import RegistryOutcome
 from yolo_pipeline.notifier.sagemaker_event import as_datetime, normalise_tags
 
 # (label in the email, metric name from yolo_pipeline.training.metric_line.METRIC_NAMES)
@@ -39,6 +42,7 @@ METRIC_TABLE: tuple[tuple[str, str], ...] = (
 )
 HEADLINE_METRIC = "val:mAP50-95"
 EPOCH_METRIC = "epoch"  # 1-based, so its last value is the number of epochs run
+BEST_EPOCH_METRIC = "best_epoch"  # on the last metric line only (best.pt's final validation)
 
 
 @dataclass(frozen=True)
@@ -225,14 +229,29 @@ def render_job_email(
     *,
     region: str,
     prefix: str = "yolo",
+    results: JobResults | None = None,
+    results_note: str = "",
+    registry: RegistryOutcome | None = None,
+    registry_note: str = "",
 ) -> Email:
-    """The email for a finished training job (see the module docstring)."""
+    """The email for a finished training job (see the module docstring).
+
+    ``results`` (metrics.json) adds the per-class table and the best epoch; ``registry``
+    the package and the comparison with the dataset's previous model. Without them the
+    email says why, from DescribeTrainingJob's figures alone.
+    """
     job = merged_job(detail, described)
     job_name = str(job.get("TrainingJobName") or "")
     what = outcome(str(job.get("TrainingJobStatus") or ""), str(job.get("SecondaryStatus") or ""))
     uri = dataset_uri(job)
     name = dataset_name(uri, job_name)
     metrics = final_metrics(job)
+    if results is not None and what.status == "Completed":
+        metrics.update(results.final)  # best.pt's final validation, unrounded
+        if results.epochs_run:
+            metrics[EPOCH_METRIC] = float(results.epochs_run)
+        if results.best_epoch:
+            metrics[BEST_EPOCH_METRIC] = float(results.best_epoch)
     failure_reason = str(job.get("FailureReason") or "").strip()
     instance_type = str(_dig(job, "ResourceConfig", "InstanceType") or "")
     count = _int(_dig(job, "ResourceConfig", "InstanceCount")) or 1
@@ -259,6 +278,8 @@ def render_job_email(
         lines += ["", "What to do:", *(f"  - {fix}" for fix in fixes)]
 
     lines += ["", *_metrics_section(what.status, metrics, job)]
+    if what.status == "Completed":
+        lines += _completed_sections(metrics, results, results_note, registry, registry_note)
     lines += ["", *_time_and_cost_section(job, instance_type, count, spot)]
     lines += ["", *_model_section(what.status, job)]
     lines += [
@@ -271,6 +292,26 @@ def render_job_email(
     ]
     attributes = {"status": what.status, "dataset": name, "job": job_name}
     return Email(subject=subject, body="\n".join(lines) + "\n", attributes=attributes)
+
+
+def _completed_sections(
+    metrics: Mapping[str, float],
+    results: JobResults | None,
+    results_note: str,
+    registry: RegistryOutcome | None,
+    registry_note: str,
+) -> list[str]:
+    best = _int(metrics.get(BEST_EPOCH_METRIC))
+    run = _int(metrics.get(EPOCH_METRIC))
+    lines = sections.best_epoch_lines(results, best, run)
+    compared = sections.comparison_lines(
+        metrics.get(HEADLINE_METRIC), registry.previous if registry else None, registry
+    )
+    lines += ["", *compared] if compared else []
+    lines += ["", *sections.per_class_lines(results, results_note)]
+    registered = sections.registry_lines(registry, registry_note)
+    lines += ["", *registered] if registered else []
+    return lines
 
 
 def _metrics_section(
@@ -346,7 +387,10 @@ def _model_section(status: str, job: Mapping[str, Any]) -> list[str]:
         note = "" if status == "Completed" else " (whatever was saved before the stop)"
         lines += [f"Model{note}:", f"  {artefact}"]
         if artefact.startswith("s3://"):
-            lines += ["  Download it:", f"    aws s3 cp {artefact} ."]
+            job_name = str(job.get("TrainingJobName") or "")
+            if job_name:  # fetch and unpack safely, with progress
+                lines += ["  Download and unpack it:", f"    yolo-pipeline download {job_name}"]
+            lines += ["  Or with the AWS CLI:", f"    aws s3 cp {artefact} ."]
             if artefact.endswith(".tar.gz"):
                 lines.append(f"    tar -xzf {artefact.rsplit('/', 1)[-1]}")
         elif artefact.endswith(".tar.gz"):  # a local run (yolo-pipeline local): already here

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from botocore.exceptions import ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.clients import RETRYABLE_CODES
 from yolo_pipeline.aws.email import (
     Email,
     publish,
@@ -34,6 +35,7 @@ from yolo_pipeline.aws.email import (
 )
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.notifier.completed import completed_extras
 from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.notifier.sagemaker_event import (
     MalformedEvent,
@@ -46,18 +48,6 @@ from yolo_pipeline.notifier.settings import NotifierSettings
 METRIC_BY_STATUS = {"Completed": "JobsCompleted", "Failed": "JobsFailed", "Stopped": "JobsStopped"}
 # EventBridge retries for up to 24 h and Lambda async for 6 h: a week covers every redelivery.
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
-# Worth a Lambda retry; anything else from DescribeTrainingJob will not get better.
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "InternalServerError",
-    }
-)
 
 
 def _error_code(exc: ClientError) -> str:
@@ -132,10 +122,12 @@ class Notifier:
         sagemaker: Any = None,
         sns: Any = None,
         dynamodb: Any = None,
+        s3: Any = None,
     ) -> None:
         self.settings = settings
         self.sagemaker = sagemaker or aws.client("sagemaker")
         self.sns = sns or aws.client("sns")
+        self.s3 = s3 or aws.client("s3")
         self.config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS, response_hook=_mark_duplicate
         )
@@ -174,8 +166,16 @@ class Notifier:
         region = change.region or aws.current_region()
         prefix = self.settings.job_name_prefix
         described = describe_job(self.sagemaker, change)
+        extras: dict[str, Any] = {}
+        if change.status == "Completed":  # metrics.json, registration, previous model
+            try:
+                extras = completed_extras(self.sagemaker, self.s3, change.detail, described, prefix)
+            except Exception:  # the extras are a bonus: a bug there must not eat the email
+                logger.exception("Gathering the Completed extras failed; emailing without them")
         try:
-            email = render_job_email(change.detail, described, region=region, prefix=prefix)
+            email = render_job_email(
+                change.detail, described, region=region, prefix=prefix, **extras
+            )
         except Exception:  # a renderer bug must still let the user know the outcome
             logger.exception("Rendering the email failed; sending the minimal one")
             email = fallback_email(change, region, prefix)

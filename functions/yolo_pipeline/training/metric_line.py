@@ -36,6 +36,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "val:mAP50",
     "val:mAP50-95",
     "lr",
+    "best_epoch",  # only on the last line: best.pt's final validation (issue 14)
 )
 
 # A decimal or exponent float; deliberately not nan/inf.

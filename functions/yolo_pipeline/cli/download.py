@@ -1,0 +1,120 @@
+"""``yolo-pipeline download JOB [DIR]``: fetch a job's model.tar.gz and unpack it safely.
+
+The archive's location comes from DescribeTrainingJob (ModelArtifacts). It is downloaded
+with a progress bar next to the target folder, then unpacked with tarfile's ``data``
+filter: no absolute paths, no ``..``, no links leaving the folder, no devices. The folder
+must be new or empty, so nothing of the user's is overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.contract import MODEL_ARCHIVE
+from yolo_pipeline.errors import UsageError
+
+JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def model_uri(sagemaker: Any, job_name: str) -> str:
+    described = sagemaker.describe_training_job(TrainingJobName=job_name)
+    status = str(described.get("TrainingJobStatus") or "")
+    uri = (described.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise UsageError(f"job {job_name} ({status or 'unknown status'}) has no model archive")
+    if status not in ("Completed", "Stopped"):
+        raise UsageError(f"job {job_name} is {status}: there is no finished model to download")
+    return uri
+
+
+def target_folder(job_name: str, folder: str | None) -> Path:
+    target = Path(folder).expanduser() if folder else Path(job_name)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"{target} exists and is not empty: choose a new folder")
+    return target
+
+
+def unpack(archive: Path, target: Path, progress: bool = True) -> list[str]:
+    """Extract ``archive`` into ``target`` with the ``data`` filter; returns the names."""
+    from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only
+
+    target.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    with tarfile.open(archive, mode="r:gz") as tar:
+        members = tar.getmembers()
+        for member in tqdm(members, desc="unpack", unit="file", disable=not progress):
+            tar.extract(member, target, filter="data")  # refuses what would leave target
+            names.append(member.name)
+    return names
+
+
+def download_model(
+    job_name: str,
+    folder: str | None = None,
+    *,
+    progress: bool = True,
+    out: TextIO | None = None,
+) -> int:
+    """The ``download`` command; returns the exit code."""
+    from tqdm import tqdm
+
+    out = out or sys.stdout
+    if not JOB_NAME.match(job_name):
+        raise UsageError(f"{job_name[:80]!r} is not a training job name")
+    target = target_folder(job_name, folder)
+    try:
+        uri = model_uri(aws.client("sagemaker"), job_name)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        s3 = aws.client("s3")
+        size = int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+        archive = target.parent / f".{target.name}.{MODEL_ARCHIVE}.part"
+        print(f"Downloading {uri} ({size:,} bytes)", file=out)
+        with tqdm(total=size, unit="B", unit_scale=True, desc="model", disable=not progress) as bar:
+            s3.download_file(bucket, key, str(archive), Callback=bar.update)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: cannot download the model of {job_name}: {exc}", file=out)
+        return 1
+    try:
+        names = unpack(archive, target, progress)
+    except (tarfile.TarError, OSError) as exc:
+        print(f"error: {uri} could not be unpacked safely: {exc}", file=out)
+        return 1
+    finally:
+        archive.unlink(missing_ok=True)
+    print(f"Unpacked {len(names)} file(s) into {target}/", file=out)
+    if (target / "best.pt").is_file():
+        print(f"  best model: {target / 'best.pt'}", file=out)
+    return 0
+
+
+# The command line: arguments, then the call above.
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "download",
+        help="fetch a training job's model and unpack it",
+        description="Download the model.tar.gz of a finished training job (from "
+        "DescribeTrainingJob's ModelArtifacts) and unpack it safely into DIR "
+        "(default ./JOB; it must be new or empty).",
+    )
+    p.add_argument("job", metavar="JOB", help="training job name, e.g. yolo-pets-3f9a1c2e4b")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="folder to unpack into (default ./JOB)")
+    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=run_download)
+
+
+def run_download(args: argparse.Namespace) -> int:
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    return download_model(args.job, args.dir, progress=not args.no_progress)

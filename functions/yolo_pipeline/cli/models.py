@@ -1,0 +1,147 @@
+"""``yolo-pipeline models [DATASET]``: the registered model versions, with their metrics and
+approval status.
+
+Every Completed job is registered by the notifier in the dataset's model package group
+``<prefix>-<dataset slug>``; its CustomerMetadataProperties carry the job name, the
+dataset URI and the final (best.pt) metrics. Without DATASET every group of this
+pipeline (``<prefix>-*``) is listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.notifier.emails import dataset_name
+from yolo_pipeline.notifier.registry import (
+    RegisteredModel,
+    group_name,
+    list_packages,
+    registered_model,
+)
+
+DEFAULT_LIMIT = 10
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def format_group(group: str, models: list[RegisteredModel]) -> str:
+    """One group as a fixed-width table, newest version first (pure)."""
+    header = ("VERSION", "REGISTERED (UTC)", "APPROVAL", "mAP50-95", "mAP50", "JOB")
+    cells = [
+        (
+            str(m.version or "-"),
+            m.created.strftime("%Y-%m-%d %H:%M") if m.created else "-",
+            m.approval or "-",
+            _num(m.metrics.get("val:mAP50-95")),
+            _num(m.metrics.get("val:mAP50")),
+            m.job_name or "-",
+        )
+        for m in models
+    ]
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
+    lines = [f"{group}:"]
+    for row in [header, *cells]:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    if not models:
+        lines.append("  (no versions)")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def group_models(sagemaker: Any, group: str, limit: int) -> list[RegisteredModel]:
+    summaries = list_packages(sagemaker, group, sleep=lambda _s: None)[:limit]
+    return [
+        registered_model(sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]))
+        for s in summaries
+    ]
+
+
+def pipeline_groups(sagemaker: Any, prefix: str) -> list[str]:
+    groups: list[str] = []
+    paginator = sagemaker.get_paginator("list_model_package_groups")
+    for page in paginator.paginate(NameContains=prefix, SortBy="Name", SortOrder="Ascending"):
+        for summary in page.get("ModelPackageGroupSummaryList", []):
+            name = str(summary["ModelPackageGroupName"])
+            if name.startswith(f"{prefix}-"):
+                groups.append(name)
+    return groups
+
+
+def show_models(
+    dataset: str | None = None,
+    *,
+    prefix: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    out: TextIO | None = None,
+) -> int:
+    """The ``models`` command; returns the exit code."""
+    out = out or sys.stdout
+    prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
+    sagemaker = aws.client("sagemaker")
+    try:
+        if dataset:
+            groups = [group_name(prefix, dataset_name(dataset, dataset))]
+        else:
+            groups = pipeline_groups(sagemaker, prefix)
+        found = {g: group_models(sagemaker, g, limit) for g in groups}
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if dataset and code == "ValidationException":  # SageMaker: the group does not exist
+            found = {}
+        else:
+            print(f"error: cannot read the model registry: {exc}", file=out)
+            return 1
+    except BotoCoreError as exc:
+        print(f"error: cannot read the model registry: {exc}", file=out)
+        return 1
+    if dataset and not any(found.values()):
+        print(f"No registered models for dataset {dataset!r} ({groups[0]}).", file=out)
+        return 0
+    tables = [format_group(g, models) for g, models in found.items()]
+    if not tables:
+        print(
+            f"No model package groups named {prefix}-* in {aws.current_region()}: a model is "
+            "registered when its training job completes.",
+            file=out,
+        )
+        return 0
+    print("\n\n".join(tables), file=out)
+    print(
+        "\nApprove a version: aws sagemaker update-model-package --model-package-arn <ARN> "
+        "--model-approval-status Approved",
+        file=out,
+    )
+    return 0
+
+
+# The command line: arguments, then the call above.
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "models",
+        help="registered model versions, with metrics and approval status",
+        description="List the model package groups of this pipeline (one per dataset) and "
+        "their versions: registration date, approval status, mAP and training job.",
+    )
+    p.add_argument("dataset", metavar="DATASET", nargs="?", help="a dataset name or its s3:// URI")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="versions per dataset")
+    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
+    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.set_defaults(handler=run_models)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        print("yolo-pipeline models: --limit must be at least 1", file=sys.stderr)
+        return 2
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    return show_models(args.dataset, prefix=args.prefix, limit=args.limit)

@@ -1,0 +1,148 @@
+"""The Completed email's extra sections: best epoch, per-class table, comparison with the
+dataset's previous model, and the registry. Pure text builders for ``emails.py``.
+
+Every section reads well without the others: a missing results file or a refused registry
+call leaves a one-line note, never a gap (docs/architecture.md, "Completed email").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from yolo_pipeline.notifier.job_results import ClassFigures, JobResults
+from yolo_pipeline.notifier.registry import RegisteredModel, RegistryOutcome
+
+ALL_CLASSES_MAX = 15  # up to this many classes the table lists every one
+WORST_AND_BEST = 5  # beyond it: the 5 worst and the 5 best by mAP50-95
+NAME_WIDTH = 20
+HEADLINE = "val:mAP50-95"
+
+
+def best_epoch_lines(
+    results: JobResults | None, best_epoch: int | None, epochs_run: int | None
+) -> list[str]:
+    """``Best epoch: 21 of 30 run (best.pt: the model you get)`` and how training ended."""
+    if not best_epoch:
+        return ["Best epoch: not reported."]
+    run = f" of {epochs_run} run" if epochs_run else ""
+    lines = [f"Best epoch: {best_epoch}{run} (best.pt, the model you get, is from this epoch)"]
+    if results is None or results.stopped_early is None:
+        return lines
+    if results.stopped_early:
+        patience = f" for {results.patience} epochs" if results.patience else ""
+        planned = f" of {results.epochs_requested} planned" if results.epochs_requested else ""
+        lines.append(
+            f"Stopped early: no improvement{patience} (EarlyStopping), after "
+            f"{results.epochs_run or epochs_run}{planned} epochs."
+        )
+    else:
+        lines.append("Training ran every planned epoch (no early stop).")
+    return lines
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _row(c: ClassFigures) -> str:
+    name = c.name if len(c.name) <= NAME_WIDTH else c.name[: NAME_WIDTH - 3] + "..."
+    instances = "-" if c.instances is None else str(c.instances)
+    return (
+        f"  {name:<{NAME_WIDTH}} {instances:>9}  {_figure(c.precision):>9}  "
+        f"{_figure(c.recall):>6}  {_figure(c.map50):>6}  {_figure(c.map50_95):>8}"
+    )
+
+
+_HEADER = (
+    f"  {'class':<{NAME_WIDTH}} {'instances':>9}  {'precision':>9}  "
+    f"{'recall':>6}  {'mAP50':>6}  {'mAP50-95':>8}"
+)
+
+
+def per_class_lines(results: JobResults | None, note: str = "") -> list[str]:
+    """Every class (<= 15), else the 5 worst and 5 best by mAP50-95; classes without
+    validation instances are called out, not ranked."""
+    if results is None or not results.per_class:
+        why = note or "the results file has no per-class figures"
+        return ["Per class: not available.", f"  ({why})"]
+    measured = worst_first(results.per_class)
+    absent = [c for c in results.per_class if c.instances == 0]
+    lines: list[str]
+    if len(results.per_class) <= ALL_CLASSES_MAX:
+        lines = ["Per class (validation set, best.pt):", _HEADER]
+        lines += [_row(c) for c in results.per_class if c not in absent]
+    else:
+        ranked = worst_first(measured)
+        worst, best = ranked[:WORST_AND_BEST], ranked[-WORST_AND_BEST:][::-1]
+        lines = [
+            f"Per class: {len(results.per_class)} classes; the {len(worst)} worst and the "
+            f"{len(best)} best by mAP50-95",
+            "(every class: metrics.json in the model archive).",
+            "  Worst:",
+            _HEADER,
+            *(_row(c) for c in worst),
+            "  Best:",
+            _HEADER,
+            *(_row(c) for c in best),
+        ]
+    if absent:
+        names = ", ".join(c.name for c in absent[:30]) + (" ..." if len(absent) > 30 else "")
+        lines += [
+            f"  No validation instances, so not measured ({len(absent)}): {names}.",
+            "  Add validation images with these classes to know how the model does on them.",
+        ]
+    return lines
+
+
+def comparison_lines(
+    current: float | None, previous: RegisteredModel | None, registry: RegistryOutcome | None
+) -> list[str]:
+    """The dataset's previous model: its job, its date, and the change in mAP50-95."""
+    if registry is None:
+        return []
+    if previous is None:
+        if registry.error and registry.package is None:
+            return ["Previous model of this dataset: not known (the registry could not be read)."]
+        return ["Previous model of this dataset: none; this is the first one registered."]
+    when = previous.trained_at or (
+        previous.created.strftime("%Y-%m-%d %H:%M UTC") if previous.created else "date unknown"
+    )
+    before = previous.metrics.get(HEADLINE)
+    head = f"Compared with the previous model of this dataset, {previous.job_name or previous.arn}"
+    lines = [f"{head} ({when}):"]
+    if before is None or current is None:
+        lines.append("  mAP50-95: not comparable (a figure is missing).")
+        return lines
+    change = current - before
+    verdict = "better" if change > 0.0005 else "worse" if change < -0.0005 else "about the same"
+    lines.append(f"  mAP50-95 {before:.3f} -> {current:.3f} ({change:+.3f}, {verdict})")
+    return lines
+
+
+def registry_lines(registry: RegistryOutcome | None, note: str = "") -> list[str]:
+    if registry is None:
+        return [f"Model registry: {note}."] if note else []
+    package = registry.package
+    if package is None:
+        return [
+            f"Model registry: NOT registered in group {registry.group} ({registry.error}).",
+            "  The model itself is safe (above); register it by hand in SageMaker Studio",
+            f"  (Models > Model registry > {registry.group}) if you track it there.",
+        ]
+    version = f"version {package.version}" if package.version else "a version"
+    status = package.approval or "PendingManualApproval"
+    lines = [
+        f"Model registry: {version} of model package group {registry.group} ({status}).",
+        f"  {package.arn}",
+    ]
+    if status != "Approved":
+        lines += ["  Approve it for deployment:", f"    {package.approve_command}"]
+    return lines
+
+
+def worst_first(classes: Sequence[ClassFigures]) -> list[ClassFigures]:
+    """Measured classes, lowest mAP50-95 first (for tools that want the ranking)."""
+    return sorted(
+        (c for c in classes if c.instances and c.map50_95 is not None),
+        key=lambda c: (c.map50_95 or 0.0, c.index),
+    )
