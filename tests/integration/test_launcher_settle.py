@@ -13,8 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from botocore.stub import Stubber
+
 from tests.support.dataset_factory import detect_dataset, without, write_local
-from tests.support.helpers import FakeLambdaContext
+from tests.support.helpers import FakeLambdaContext, load_event
 from tests.support.launcher_world import BUCKET, Clock, LauncherWorld, upload_event
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.launcher.settle import ATTEMPT_ATTRIBUTE
@@ -235,3 +237,46 @@ def test_a_bare_eventbridge_event_is_one_record_and_defers_through_the_queue(
     assert result["status"] == "deferred" and result["delay_seconds"] == SETTLE_SECONDS
     settling_world.run_queue(lambda_context, clock, until=3 * SETTLE_SECONDS)
     assert len(settling_world.requests) == 1
+
+
+def test_the_sqs_sample_event_gets_a_partial_batch_response(
+    settling_world: LauncherWorld, clock: Clock, lambda_context: FakeLambdaContext
+) -> None:
+    """`sam local invoke -e events/dataset_uploaded_sqs.json`: what LaunchQueue delivers."""
+    files = detect_dataset()
+    for rel in sorted(files):
+        _put(rel, files[rel])
+    clock.advance(2 * SETTLE_SECONDS)
+    event = load_event("dataset_uploaded_sqs")
+    (record,) = event["Records"]
+    record["body"] = json.dumps(upload_event(KEY))
+
+    assert settling_world.invoke(event, lambda_context) == {"batchItemFailures": []}
+    assert len(settling_world.requests) == 1
+    assert _kinds(settling_world) == ["JobStarted"]
+
+
+def test_a_record_that_raises_is_a_batch_item_failure_and_its_quota_email_goes_once(
+    settling_world: LauncherWorld, clock: Clock, lambda_context: FakeLambdaContext
+) -> None:
+    """Quota on one dataset of the batch: that record fails (redelivered, then the DLQ),
+    the other one starts; the redelivery does not email the quota again."""
+    for name in ("alpha", "beta"):
+        for rel, body in detect_dataset().items():
+            aws.client("s3").put_object(Bucket=BUCKET, Key=f"datasets/{name}/{rel}", Body=body)
+        settling_world.enqueue(upload_event(f"datasets/{name}/data.yaml", sequencer=name))
+    clock.advance(2 * SETTLE_SECONDS)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
+    quota = "The account-level service limit 'ml.g4dn.xlarge for spot training job usage' is 0."
+    with Stubber(aws.client("sagemaker")) as stub:
+        stub.add_response("create_training_job", {"TrainingJobArn": arn})
+        stub.add_client_error("create_training_job", "ResourceLimitExceeded", quota, 400)
+        handled, failed = settling_world.deliver(lambda_context)
+        assert handled == 2 and len(failed) == 1
+        clock.advance(31)  # past the queue's visibility timeout: SQS delivers it again
+        stub.add_client_error("create_training_job", "ResourceLimitExceeded", quota, 400)
+        handled, failed = settling_world.deliver(lambda_context)
+        assert handled == 1 and len(failed) == 1
+
+    assert len(settling_world.requests) == 3  # alpha once, beta twice
+    assert sorted(_kinds(settling_world)) == ["JobStarted", "QuotaExceeded"]

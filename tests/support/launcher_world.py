@@ -76,9 +76,14 @@ class LauncherWorld:
         ).get("Messages", [])
         if not messages:
             return 0, []
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{QUEUE}"
-        response = self.invoke(sqs_event(messages * copies, arn), context)
-        failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+        try:
+            response = self.invoke(sqs_event(messages * copies, arn), context)
+            failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+        except BatchProcessingError:  # every record failed: Lambda retries the whole batch
+            failed = [m["MessageId"] for m in messages]
         for m in messages:
             if m["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
