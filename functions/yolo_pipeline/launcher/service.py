@@ -46,7 +46,7 @@ from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
-from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide
+from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide, defer_seconds
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.config import parse_training_config
 
@@ -69,6 +69,7 @@ QUOTA_NOTICE_PREFIX = "quota#"
 STARTED_NOTICE_PREFIX = "started#"
 # One deferred check per upload and attempt, however often SQS delivers the message.
 SETTLE_MARKER_PREFIX = "settle#"
+_RECORD_LOG_KEYS = ("dataset", "s3_sequencer", "settle_attempt", "job_name")
 
 
 class DatasetUnreadableError(RuntimeError):
@@ -276,6 +277,7 @@ class Launcher:
         body: str | None = None,
     ) -> dict[str, Any]:
         """One S3 event: drop it, check it again later, or launch (once per upload)."""
+        logger.remove_keys(list(_RECORD_LOG_KEYS))  # the previous record's, in a batch
         parsed = parse_upload(event, self.settings.dataset_prefix)
         if isinstance(parsed, Ignored):
             logger.info("Event ignored", extra={"reason": parsed.reason})
@@ -331,6 +333,8 @@ class Launcher:
         """
         now = self.clock()
         following = attempt.next(now)
+        # Counted from now, not from before the listing: a busy folder's listing takes a while.
+        delay = defer_seconds(decision.quiet_at, now, self.settings.settle_seconds)
         dynamodb, table = aws.client("dynamodb"), self.settings.idempotency_table
         marker = f"{SETTLE_MARKER_PREFIX}{upload.identity_hash()}#{following.number}"
         window = self.settings.max_settle_seconds + IDEMPOTENCY_TTL_SECONDS
@@ -343,7 +347,7 @@ class Launcher:
             aws.client("sqs").send_message(
                 QueueUrl=self.settings.launch_queue_url,
                 MessageBody=body,
-                DelaySeconds=decision.delay_seconds,
+                DelaySeconds=delay,
                 MessageAttributes=following.to_message_attributes(),
             )
         except Exception:
@@ -353,7 +357,7 @@ class Launcher:
             "Upload not settled; checking again later",
             extra={
                 "reason": decision.reason,
-                "delay_seconds": decision.delay_seconds,
+                "delay_seconds": delay,
                 "waited_seconds": round(following.elapsed(now)),
             },
         )

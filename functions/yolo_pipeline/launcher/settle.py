@@ -104,8 +104,9 @@ class Attempt:
 class Decision:
     action: Action
     reason: str
-    delay_seconds: int = 0  # defer: SQS DelaySeconds of the re-sent event
+    delay_seconds: int = 0  # defer: SQS DelaySeconds of the re-sent event, as of ``now``
     waiting_key: str | None = None  # defer: the object that is still changing
+    quiet_at: float = 0.0  # defer: when that object will have been quiet for the window
     still_changing: bool = False  # launch: MAX_SETTLE reached with the folder still busy
 
 
@@ -197,4 +198,5 @@ def decide(
         why,
         delay_seconds=defer_seconds(quiet_at, now, settle_seconds),
         waiting_key=busy_key,
+        quiet_at=quiet_at,
     )
