@@ -1,5 +1,7 @@
 """Launcher Lambda: S3 "Object Created" (data.yaml) -> validated SageMaker training job.
 
+Fed by LaunchQueue (SQS; each record's body is one EventBridge S3 event) and answers with
+a partial batch response; a bare EventBridge event (``sam local invoke -e``) is one record.
 Thin by design: Powertools decorators and one call into ``yolo_pipeline.launcher.service``.
 Settings are parsed at cold start, so a missing env var fails loudly before any event.
 """

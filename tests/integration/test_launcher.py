@@ -76,9 +76,18 @@ def test_valid_dataset_starts_one_job_and_redeliveries_do_nothing(
 def test_versioned_unicode_dataset_name_is_slugged(
     launcher_world: LauncherWorld, lambda_context: FakeLambdaContext
 ) -> None:
+    from yolo_pipeline.aws import clients as aws
+
+    s3 = aws.client("s3")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     _upload(detect_dataset(), name="Café été 2026")
     event = load_event("dataset_uploaded_versioned")
     event["detail"]["bucket"]["name"] = BUCKET
+    # The object S3 holds now (the launcher drops an event whose version was replaced).
+    head = s3.head_object(Bucket=BUCKET, Key="datasets/Café été 2026/data.yaml")
+    event["detail"]["object"].update(
+        {"version-id": head["VersionId"], "etag": head["ETag"].strip('"')}
+    )
 
     result = launcher_world.invoke(event, lambda_context)
 

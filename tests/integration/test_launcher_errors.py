@@ -187,9 +187,24 @@ class _Raw:
 def test_s3_failure_is_retried_not_blamed_on_the_user(
     launcher_world: LauncherWorld, lambda_context: FakeLambdaContext
 ) -> None:
+    event = _event()
+    etag = event["detail"]["object"]["etag"]
     with Stubber(aws.client("s3")) as s3_stub:
+        # data.yaml is there and current (the settle rule's HeadObject), then listing fails.
+        s3_stub.add_response("head_object", {"ETag": f'"{etag}"', "Metadata": {}})
         s3_stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
         with pytest.raises(DatasetUnreadableError, match="access denied"):
-            launcher_world.invoke(_event(), lambda_context)
+            launcher_world.invoke(event, lambda_context)
     assert launcher_world.emails() == []
     assert launcher_world.requests == []
+
+
+def test_s3_failure_in_the_settle_check_raises_for_a_retry(
+    launcher_world: LauncherWorld, lambda_context: FakeLambdaContext
+) -> None:
+    event = _event()
+    with Stubber(aws.client("s3")) as s3_stub:
+        s3_stub.add_client_error("head_object", "403", "Forbidden", 403)
+        with pytest.raises(ClientError, match="Forbidden"):
+            launcher_world.invoke(event, lambda_context)
+    assert launcher_world.emails() == [] and launcher_world.requests == []

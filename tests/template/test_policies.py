@@ -48,6 +48,8 @@ REGISTRY_ACTIONS = [
 ]
 BUCKET_ARN = {"Fn::GetAtt": ["DatasetBucket", "Arn"]}
 DLQ_ARN = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+LAUNCH_QUEUE_ARN = {"Fn::GetAtt": ["LaunchQueue", "Arn"]}
+EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 TOPIC = {"Ref": "NotificationTopic"}
 TABLE_ARN = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 ITEM_ACTIONS = [
@@ -271,39 +273,91 @@ def test_sagemaker_role_reads_datasets_and_writes_only_models_and_checkpoints(
 # ----------------------------------------------------------------------------- no lost events
 
 
-def test_every_function_has_an_on_failure_destination(resources: Resources) -> None:
-    for function in FUNCTIONS:
-        configs = [
-            r["Properties"]
-            for r in resources.values()
-            if r["Type"] == "AWS::Lambda::EventInvokeConfig"
-            and r["Properties"]["FunctionName"] == {"Ref": function}
-        ]
-        dlq = resources[function]["Properties"].get("DeadLetterConfig")
-        assert configs or dlq, f"{function} has neither a DLQ nor an on-failure destination"
-        for config in configs:
-            assert config["DestinationConfig"]["OnFailure"]["Destination"] == DLQ_ARN
-            assert 0 <= config["MaximumRetryAttempts"] <= 2
+def test_no_function_can_lose_an_event(resources: Resources) -> None:
+    """The notifier is invoked async (on-failure destination); the launcher reads
+    LaunchQueue, whose redrive policy is its way to the DLQ (no async invoke left)."""
+    configs = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    assert set(configs) == {"NotifyStatusFunction"}
+    config = configs["NotifyStatusFunction"]
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == DLQ_ARN
+    assert 0 <= config["MaximumRetryAttempts"] <= 2
+    redrive = resources["LaunchQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == DLQ_ARN
+    assert 1 <= redrive["maxReceiveCount"] <= 5
+
+
+def test_launch_queue_feeds_the_launcher_with_partial_batch_responses(
+    resources: Resources,
+) -> None:
+    (mapping,) = [r["Properties"] for r in resources.values() if r["Type"] == EVENT_SOURCE_MAPPING]
+    assert mapping["EventSourceArn"] == LAUNCH_QUEUE_ARN
+    assert mapping["FunctionName"] == {"Ref": "StartTrainingFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= mapping["BatchSize"] <= 10
+    queue = resources["LaunchQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    timeout = resources["StartTrainingFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout  # Lambda's guidance for SQS sources
+    # Every receive a record may take must fit in the DLQ's retention, and the deferred
+    # checks of one upload (MaxSettleSeconds at most) in the queue's own.
+    dlq_retention = resources["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
+    assert queue["MessageRetentionPeriod"] <= dlq_retention
 
 
 def test_launcher_retries_end_inside_the_quota_email_window(resources: Resources) -> None:
-    # Lambda retries a failed event only while it is younger than MaximumEventAgeInSeconds;
-    # the launcher's quota email marker must outlive that, or retries email again.
-    (config,) = [
-        r["Properties"]
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
-        and r["Properties"]["FunctionName"] == {"Ref": "StartTrainingFunction"}
-    ]
-    assert 0 < config["MaximumEventAgeInSeconds"] <= QUOTA_NOTICE_WINDOW_SECONDS
+    # A record that fails is received again after the visibility timeout, up to
+    # maxReceiveCount times; the launcher's quota email marker must outlive those, or
+    # retries email again.
+    queue = resources["LaunchQueue"]["Properties"]
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    assert 0 < receives * queue["VisibilityTimeout"] <= QUOTA_NOTICE_WINDOW_SECONDS
+
+
+def test_only_the_upload_rule_may_send_to_the_launch_queue(resources: Resources) -> None:
+    policy = resources["LaunchQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "LaunchQueue"}]
+    statements = policy["PolicyDocument"]["Statement"]
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage" and allow["Resource"] == LAUNCH_QUEUE_ARN
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["DatasetUploadedRule", "Arn"]}}
+    }
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_launcher_queue_and_multipart_permissions_are_scoped(resources: Resources) -> None:
+    (send,) = statements_with(resources, "StartTrainingFunction", "sqs:SendMessage")
+    assert as_list(send["Action"]) == ["sqs:SendMessage"]
+    assert send["Resource"] == LAUNCH_QUEUE_ARN
+    (poll,) = statements_with(resources, "StartTrainingFunction", "sqs:ReceiveMessage")
+    assert poll["Resource"] == LAUNCH_QUEUE_ARN
+    assert set(as_list(poll["Action"])) == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+    }
+    # IAM has no s3:prefix condition key for ListBucketMultipartUploads (a prefix condition
+    # would deny every call): the bucket, and only this one action.
+    (uploads,) = statements_with(
+        resources, "StartTrainingFunction", "s3:ListBucketMultipartUploads"
+    )
+    assert as_list(uploads["Action"]) == ["s3:ListBucketMultipartUploads"]
+    assert uploads["Resource"] == BUCKET_ARN and "Condition" not in uploads
+    for statement in role_statements(function_role(resources, "StartTrainingFunction")):
+        if any(str(a).startswith("sqs:") for a in as_list(statement["Action"])):
+            assert statement["Resource"] == LAUNCH_QUEUE_ARN  # no DLQ, no other queue
 
 
 def test_rules_retry_then_dead_letter(resources: Resources) -> None:
     rules = {n: r for n, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
-    assert set(rules) == {
-        "StartTrainingFunctionDatasetUploaded",
-        "NotifyStatusFunctionTrainingJobFinished",
-    }
+    assert set(rules) == {"DatasetUploadedRule", "NotifyStatusFunctionTrainingJobFinished"}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["DeadLetterConfig"] == {"Arn": DLQ_ARN}
@@ -319,7 +373,7 @@ def test_rules_retry_then_dead_letter(resources: Resources) -> None:
 
 
 def test_event_patterns_are_exact(resources: Resources) -> None:
-    upload = resources["StartTrainingFunctionDatasetUploaded"]["Properties"]
+    upload = resources["DatasetUploadedRule"]["Properties"]
     assert upload["EventPattern"] == {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
@@ -328,7 +382,7 @@ def test_event_patterns_are_exact(resources: Resources) -> None:
             "object": {"key": [{"wildcard": {"Fn::Sub": "${DatasetPrefix}*/data.yaml"}}]},
         },
     }
-    assert upload["Targets"][0]["Arn"] == {"Fn::GetAtt": ["StartTrainingFunction", "Arn"]}
+    assert upload["Targets"][0]["Arn"] == LAUNCH_QUEUE_ARN  # the launcher reads the queue
     finished = resources["NotifyStatusFunctionTrainingJobFinished"]["Properties"]
     assert finished["EventPattern"] == {
         "source": ["aws.sagemaker"],
@@ -368,6 +422,9 @@ LAUNCHER_ENV = {
     },
     "VOLUME_SIZE_GB": {"Ref": "VolumeSizeGB"},
     "INPUT_MODE": {"Ref": "InputMode"},
+    "LAUNCH_QUEUE_URL": {"Ref": "LaunchQueue"},
+    "SETTLE_SECONDS": {"Ref": "SettleSeconds"},
+    "MAX_SETTLE_SECONDS": {"Ref": "MaxSettleSeconds"},
 }
 NOTIFIER_ENV = {
     "NOTIFICATION_TOPIC_ARN": TOPIC,
@@ -413,6 +470,8 @@ def test_env_vars_are_wired_to_the_right_resources(resources: Resources) -> None
             "UseSpot": "false",
             "MaxRuntimeHours": "2",
             "InputMode": "FastFile",
+            "SettleSeconds": "15",
+            "MaxSettleSeconds": "600",
         },
     ],
 )
@@ -436,6 +495,9 @@ def test_deployed_env_parses_with_the_real_settings(
     assert launcher.instance_type in launcher.allowed_instance_types
     assert launcher.dataset_prefix == resolver.params["DatasetPrefix"]
     assert launcher.use_spot is (resolver.params["UseSpot"] == "true")
+    assert launcher.launch_queue_url == resolver.ref("LaunchQueue")
+    assert launcher.settle_seconds == int(resolver.params["SettleSeconds"])
+    assert launcher.max_settle_seconds == int(resolver.params["MaxSettleSeconds"])
     image = overrides.get("TrainingImageUri") or (
         resolver.get_att("TrainingImageRepository", "RepositoryUri") + ":latest"
     )
@@ -504,6 +566,8 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(resources: Resources) ->
             "ApproximateNumberOfMessagesVisible",
             str({"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}),
         ),
+        # The launch path: an upload event stuck on LaunchQueue (failing, or not consumed).
+        ("ApproximateAgeOfOldestMessage", str({"Fn::GetAtt": ["LaunchQueue", "QueueName"]})),
         ("Errors", str({"Ref": "StartTrainingFunction"})),
         ("Errors", str({"Ref": "NotifyStatusFunction"})),
     }

@@ -15,6 +15,7 @@ EXPECTED_SKIPS = {
     ("CKV_AWS_136", "TrainingImageRepository"),  # ECR AES-256, not a CMK
     ("CKV_AWS_119", "IdempotencyTable"),  # AWS owned key
     ("CKV_AWS_27", "DeadLetterQueue"),  # SSE-SQS is not recognised by the check
+    ("CKV_AWS_27", "LaunchQueue"),  # the same
     *(
         (check, function)
         for check in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173")

@@ -33,10 +33,11 @@ from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.contract import DATA_YAML
+from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA
 from yolo_pipeline.errors import EXIT_USAGE
 
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
+COMPLETE_METADATA = dict([UPLOAD_COMPLETE_METADATA])  # x-amz-meta-yolo-upload: complete
 DEFAULT_CONCURRENCY = 8
 _HASH_BLOCK = 1024 * 1024
 _DEST_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.*)$")
@@ -249,11 +250,12 @@ def transfer(
     *,
     progress: bool = True,
     label: str = "files",
+    metadata: dict[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """Upload ``files`` concurrently (bounded by ``config.max_concurrency``); wait for all.
 
     Returns (uploaded keys, {failed key: reason}). One failure does not stop the others,
-    so a rerun has less left to do.
+    so a rerun has less left to do. ``metadata`` is added to every object's user metadata.
     """
     from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only; Lambdas never import it
 
@@ -275,7 +277,7 @@ def transfer(
                     str(local.path),
                     bucket,
                     local.key,
-                    extra_args={"Metadata": {MD5_METADATA_KEY: local.md5}},
+                    extra_args={"Metadata": {MD5_METADATA_KEY: local.md5, **(metadata or {})}},
                     subscribers=[subscriber],
                 ),
             )
@@ -299,8 +301,9 @@ def what_happens_next(bucket: str, prefix: str, tag: str | None = None) -> str:
     name = prefix.rstrip("/").rsplit("/", 1)[-1]
     tag = tag or os.environ.get("JOB_NAME_PREFIX") or "yolo"
     return (
-        f"data.yaml is in place: the launcher checks s3://{bucket}/{prefix} now "
-        "(usually within a minute) and emails the pipeline's SNS subscribers:\n"
+        f"data.yaml is in place, marked complete: the launcher checks s3://{bucket}/{prefix} "
+        "right away (no waiting for the upload to settle) and emails the pipeline's SNS "
+        "subscribers:\n"
         f"  - '[{tag}] Dataset rejected: {name}' listing every problem and its fix "
         "(no job, no cost), or\n"
         f"  - '[{tag}] Training started: {name}' with the job name, instance and limits.\n"
@@ -406,9 +409,12 @@ def upload_dataset(
         )
         return 0
 
-    # Last, and only now that every other file is stored: this is the training trigger.
+    # Last, and only now that every other file is stored: this is the training trigger, and
+    # its metadata tells the launcher not to wait for the upload to settle.
     try:
-        done, failed = transfer(s3, bucket, [plan.data_yaml], config, progress=False)
+        done, failed = transfer(
+            s3, bucket, [plan.data_yaml], config, progress=False, metadata=COMPLETE_METADATA
+        )
     except (ClientError, BotoCoreError) as exc:
         done, failed = [], {plan.data_yaml.key: _describe_error(exc)}
     if failed:

@@ -71,6 +71,27 @@ def _dataset_name(dataset_uri: str) -> str:
     return dataset_uri.rstrip("/").rsplit("/", 1)[-1] or dataset_uri
 
 
+# Findings that mean "not there (yet)": a split folder or list that does not exist, a
+# split without images. After the wait for the upload to settle, these usually mean the
+# upload stopped half way rather than a wrong data.yaml.
+_MISSING_MARKERS = ("does not exist", "has no images in", "not found")
+
+
+def looks_incomplete(errors: Sequence[Finding]) -> bool:
+    """Whether the problems read like files still missing (an interrupted upload)."""
+    return any(marker in f.message for f in errors for marker in _MISSING_MARKERS)
+
+
+def with_still_changing_note(email: Email, max_settle_seconds: int) -> Email:
+    """``email`` opening with a note: the launcher stopped waiting for the upload to
+    settle after ``max_settle_seconds`` and checked the folder as it stood."""
+    note = (
+        f"Note: the folder was still changing after {_hours(max_settle_seconds)} of\n"
+        "waiting for the upload to finish, so it was checked as it stood.\n\n"
+    )
+    return Email(subject=email.subject, body=note + email.body, attributes=email.attributes)
+
+
 def render_rejection(
     *,
     dataset_uri: str,
@@ -88,14 +109,24 @@ def render_rejection(
     lines += _findings_block("Problems to fix", errors)
     lines += _findings_block("Warnings", warnings)
     lines += _heading("What to do next")
-    lines += [
-        "1. Fix the problems above in your copy of the dataset, and check it:",
-        "     yolo-pipeline validate ./your-dataset",
-        "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
-        f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
-        "",
-        "Nothing you uploaded was changed or deleted.",
-    ]
+    if not refused_by_sagemaker and looks_incomplete(errors):
+        lines += [
+            "The folder looks incomplete: the upload may have stopped half way.",
+            "1. Upload what is missing (sync only sends what is not there yet):",
+            f"     aws s3 sync ./your-dataset {shlex.quote(dataset_uri)}",
+            "2. Then upload data.yaml again: its upload starts a new check.",
+            f"     aws s3 cp ./your-dataset/data.yaml {shlex.quote(dataset_uri + 'data.yaml')}",
+            "   or both steps in one, data.yaml last:",
+            f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
+        ]
+    else:
+        lines += [
+            "1. Fix the problems above in your copy of the dataset, and check it:",
+            "     yolo-pipeline validate ./your-dataset",
+            "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
+            f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
+        ]
+    lines += ["", "Nothing you uploaded was changed or deleted."]
     status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
     return Email(
         subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
@@ -248,8 +279,8 @@ def render_quota(
     if others:
         lines += _wrap("Allowed types: " + ", ".join(others), "   ")
     lines += [
-        "3. Then re-drive the failed event from the launcher's on-failure destination,",
-        "   or upload data.yaml again.",
+        "3. Then re-drive the event from the stack's dead-letter queue (the stack",
+        "   output DeadLetterQueueUrl) to LaunchQueue, or upload data.yaml again.",
     ]
     return Email(
         subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),

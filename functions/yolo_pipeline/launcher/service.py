@@ -1,21 +1,26 @@
 """The launcher: one S3 "Object Created" event in, one validated training job (or one
 email saying what to fix) out, exactly once per upload.
 
-Flow: parse the event -> (idempotent on the upload identity) validate the dataset and
-its optional training.yaml -> rejection email; else (issue 16) the image guard -> image
-missing email; else CreateTrainingJob + start email.
+Flow: the event arrives through LaunchQueue (SQS) -> parse it -> the settle rule
+(launcher/settle.py): superseded? drop; not settled? the same event goes back to the
+queue with a delay -> (idempotent on the upload identity) validate the dataset and its
+optional training.yaml -> rejection email; else the image guard (launcher/image_guard.py)
+-> image-missing email; else CreateTrainingJob + start email.
 
-Failure policy (DESIGN §5.5): user problems are answered by email and the handler
-returns; infrastructure problems raise, so Lambda retries and the on-failure destination
-keeps the event. The idempotency record is deleted when the function raises, so a retry
-runs again; a successful run is remembered for ``IDEMPOTENCY_TTL_SECONDS``.
+Failure policy (docs/architecture.md): user problems are answered by email and the record
+succeeds; infrastructure problems raise, so the record is reported as a batch item
+failure, SQS redelivers it after the visibility timeout and the redrive policy parks it
+in the DLQ after maxReceiveCount. The idempotency record is deleted when the function
+raises, so a retry runs again; a successful run is remembered for
+``IDEMPOTENCY_TTL_SECONDS``.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -37,22 +42,27 @@ from yolo_pipeline.launcher.emails import (
     render_quota,
     render_rejection,
     render_started,
+    with_still_changing_note,
 )
 from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide, defer_seconds
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.config import parse_training_config
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 T = TypeVar("T")
-# S3 -> EventBridge and EventBridge -> Lambda both deliver at least once, and Lambda
-# async retries/redrives can come hours later: remember a finished upload for a week.
+# S3 -> EventBridge -> SQS deliver at least once, and SQS retries and DLQ redrives can
+# come hours or days later: remember a finished upload for a week.
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
-# A quota failure raises, so Powertools drops its record and Lambda retries the event (2
-# retries, for up to MaximumEventAgeInSeconds = 6 h in template.yaml): without a marker
-# one upload would send 3 identical quota emails. One email per upload per window; a
+# A quota failure raises, so Powertools drops its record and SQS redelivers the message
+# (maxReceiveCount 3, 1.5 h apart, in template.yaml): without a marker one upload would
+# send 3 identical quota emails. One email per upload per window; a
 # redrive after the window that fails again emails again.
 QUOTA_NOTICE_WINDOW_SECONDS = 6 * 3600
 QUOTA_NOTICE_PREFIX = "quota#"
@@ -60,6 +70,9 @@ QUOTA_NOTICE_PREFIX = "quota#"
 # job but failed before its email went out (SNS error, timeout) is retried, gets
 # ResourceInUse, and must still send it; one that did send it leaves this marker.
 STARTED_NOTICE_PREFIX = "started#"
+# One deferred check per upload and attempt, however often SQS delivers the message.
+SETTLE_MARKER_PREFIX = "settle#"
+_RECORD_LOG_KEYS = ("dataset", "s3_sequencer", "settle_attempt", "job_name")
 
 
 class DatasetUnreadableError(RuntimeError):
@@ -96,6 +109,35 @@ class _RecordingStorage(BoundedReads):
             raise
 
 
+def _head(s3: Any, bucket: str, key: str) -> Head | None:
+    """data.yaml as it is now; ``None`` when it is gone. Other S3 errors raise (retry)."""
+    try:
+        response = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    return Head(
+        etag=str(response.get("ETag", "")),
+        version_id=response.get("VersionId"),
+        metadata=response.get("Metadata") or {},
+    )
+
+
+def _stamps(s3: Any, bucket: str, folder: str) -> Iterator[Stamp]:
+    """The folder's objects, page by page, as the settle rule consumes them (lazily)."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+        for obj in page.get("Contents", []):
+            yield Stamp(obj["Key"], obj["LastModified"])
+
+
+def _uploads_in_progress(s3: Any, bucket: str, folder: str) -> Iterator[str]:
+    """Keys with a multipart upload in progress under the folder (only the first needed)."""
+    response = s3.list_multipart_uploads(Bucket=bucket, Prefix=folder, MaxUploads=1)
+    for upload in response.get("Uploads", []):
+        yield str(upload["Key"])
+
+
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -105,9 +147,15 @@ def _error_message(exc: ClientError) -> str:
 
 
 def claim_notice(
-    dynamodb: Any, table: str, marker_id: str, now: float, window_seconds: int
+    dynamodb: Any,
+    table: str,
+    marker_id: str,
+    now: float,
+    window_seconds: int,
+    status: str = "EMAIL_SENT",
 ) -> int | None:
-    """Claim the right to send one email (``marker_id``, e.g. ``quota#<upload hash>``).
+    """Claim the right to send one email (``marker_id``, e.g. ``quota#<upload hash>``) or
+    one deferred check (``settle#<upload hash>#<attempt>``).
 
     Returns the claim's expiry, or ``None`` when a live claim exists. A conditional
     PutItem in the idempotency table (whose TTL attribute ``expiration`` cleans it up).
@@ -122,7 +170,7 @@ def claim_notice(
             Item={
                 "id": {"S": marker_id},
                 "expiration": {"N": str(expiration)},
-                "status": {"S": "EMAIL_SENT"},
+                "status": {"S": status},
             },
             ConditionExpression="attribute_not_exists(id) OR expiration < :now",
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
@@ -189,30 +237,167 @@ class Launcher:
         return self._launch_once
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        """Entry point for one event; returns a small JSON-able outcome."""
+        """An SQS batch from LaunchQueue (production): a partial batch response. A bare
+        EventBridge event (``sam local invoke -e``, tests): that event's outcome."""
+        if isinstance(event, dict) and "Records" in event:
+            return self._handle_batch(event, context)
+        return self.handle_event(event, context)
+
+    def _handle_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # A record that raises becomes a batchItemFailure: SQS redelivers it after the
+        # visibility timeout and moves it to the DLQ after maxReceiveCount (template.yaml).
+        from aws_lambda_powertools.utilities.batch import (
+            BatchProcessor,
+            EventType,
+            process_partial_response,
+        )
+
+        def record_handler(record: SQSRecord) -> dict[str, Any]:
+            return self.handle_record(record, context)
+
+        processor = BatchProcessor(event_type=EventType.SQS)
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        return dict(response)
+
+    def handle_record(self, record: SQSRecord, context: Any = None) -> dict[str, Any]:
+        """One queue message: its body is the S3 event, its attributes the settle attempt."""
+        try:
+            event = json.loads(record.body)
+        except ValueError:
+            logger.warning("Queue message is not JSON; dropped", extra={"id": record.message_id})
+            metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
+            return {"status": "ignored", "reason": "message body is not JSON"}
+        attempt = Attempt.from_message_attributes(record.raw_event.get("messageAttributes") or {})
+        return self.handle_event(event, context, attempt=attempt, body=record.body)
+
+    def handle_event(
+        self,
+        event: dict[str, Any],
+        context: Any = None,
+        *,
+        attempt: Attempt | None = None,
+        body: str | None = None,
+    ) -> dict[str, Any]:
+        """One S3 event: drop it, check it again later, or launch (once per upload)."""
+        logger.remove_keys(list(_RECORD_LOG_KEYS))  # the previous record's, in a batch
         parsed = parse_upload(event, self.settings.dataset_prefix)
         if isinstance(parsed, Ignored):
             logger.info("Event ignored", extra={"reason": parsed.reason})
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": parsed.reason}
+        attempt = attempt or Attempt()
+        logger.append_keys(
+            dataset=parsed.folder_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
+        )
+        decision = self._settle(parsed, attempt)
+        if decision.action == "drop":
+            logger.info("Event superseded; dropped", extra={"reason": decision.reason})
+            metrics.add_metric(name="UploadSuperseded", unit=MetricUnit.Count, value=1)
+            return {"status": "superseded", "dataset": parsed.folder_uri, "reason": decision.reason}
+        if decision.action == "defer":
+            sent = self._defer(parsed, attempt, decision, body or json.dumps(event))
+            return {
+                "status": "deferred",
+                "dataset": parsed.folder_uri,
+                "reason": decision.reason,
+                "delay_seconds": decision.delay_seconds,
+                "sent": sent,
+            }
+        logger.info("Upload settled", extra={"reason": decision.reason})
         launch = self._idempotent_launch()
         if context is not None:
             self._idempotency_config.register_lambda_context(context)
-        logger.append_keys(dataset=parsed.folder_uri, s3_sequencer=parsed.sequencer)
-        return launch(upload=parsed.identity())
+        return launch(upload=parsed.identity(), still_changing=decision.still_changing)
+
+    # The settle rule's I/O: what S3 says goes into the pure decision (launcher/settle.py).
+
+    def _settle(self, upload: Upload, attempt: Attempt) -> Decision:
+        s3 = aws.client("s3")
+        head = _head(s3, upload.bucket, upload.key)
+        settings = self.settings
+        return decide(
+            upload,
+            head,
+            _stamps(s3, upload.bucket, upload.folder),
+            _uploads_in_progress(s3, upload.bucket, upload.folder),
+            now=self.clock(),
+            attempt=attempt,
+            settle_seconds=settings.settle_seconds,
+            max_settle_seconds=settings.max_settle_seconds,
+        )
+
+    def _defer(self, upload: Upload, attempt: Attempt, decision: Decision, body: str) -> bool:
+        """Send the same event back to LaunchQueue with a delay; once per attempt.
+
+        Duplicate deliveries of one message would otherwise double the deferred messages
+        at every round: the first copy claims ``settle#<upload>#<attempt>`` and sends, the
+        others stop here. The claim is released if the send fails, so the retry sends.
+        """
+        now = self.clock()
+        following = attempt.next(now)
+        # Counted from now, not from before the listing: a busy folder's listing takes a while.
+        delay = defer_seconds(decision.quiet_at, now, self.settings.settle_seconds)
+        dynamodb, table = aws.client("dynamodb"), self.settings.idempotency_table
+        marker = f"{SETTLE_MARKER_PREFIX}{upload.identity_hash()}#{following.number}"
+        window = self.settings.max_settle_seconds + IDEMPOTENCY_TTL_SECONDS
+        expiration = claim_notice(dynamodb, table, marker, now, window, status="DEFERRED")
+        if expiration is None:
+            logger.info("Deferred check already sent by another delivery")
+            metrics.add_metric(name="DeferralSuppressed", unit=MetricUnit.Count, value=1)
+            return False
+        try:
+            aws.client("sqs").send_message(
+                QueueUrl=self.settings.launch_queue_url,
+                MessageBody=body,
+                DelaySeconds=delay,
+                MessageAttributes=following.to_message_attributes(),
+            )
+        except Exception:
+            release_notice(dynamodb, table, marker, expiration)
+            raise
+        logger.info(
+            "Upload not settled; checking again later",
+            extra={
+                "reason": decision.reason,
+                "delay_seconds": delay,
+                "waited_seconds": round(following.elapsed(now)),
+            },
+        )
+        metrics.add_metric(name="UploadDeferred", unit=MetricUnit.Count, value=1)
+        return True
 
     @tracer.capture_method(capture_response=False)
-    def _launch(self, upload: dict[str, str]) -> dict[str, Any]:
+    def _launch(self, upload: dict[str, str], still_changing: bool = False) -> dict[str, Any]:
         """Runs once per upload identity (Powertools idempotency around it)."""
         up = Upload.from_identity(upload)
         settings = self.settings
-        dataset_uri = up.folder_uri
         name = job_name(
             settings.job_name_prefix, up.dataset_name(settings.dataset_prefix), up.identity_hash()
         )
-        logger.append_keys(dataset=dataset_uri, job_name=name)
+        logger.append_keys(dataset=up.folder_uri, job_name=name)
         tracer.put_annotation("job_name", name)
+        waited = settings.max_settle_seconds if still_changing else None
 
+        report, config, training_problems = self._check(up)
+        errors = [*report.errors, *training_problems, *config.errors]
+        warnings = [*report.warnings, *config.warnings]
+        if errors:
+            logger.info("Dataset rejected", extra={"errors": len(errors)})
+            email = render_rejection(
+                dataset_uri=up.folder_uri,
+                errors=errors,
+                warnings=warnings,
+                prefix=settings.job_name_prefix,
+            )
+            self._send(email if waited is None else with_still_changing_note(email, waited))
+            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
+            return {"status": "rejected", "dataset": up.folder_uri, "errors": len(errors)}
+        return self._start(up, name, report, config, warnings, waited)
+
+    def _check(self, up: Upload) -> tuple[Any, Any, list[Finding]]:
+        """Validate the folder and parse its training.yaml; S3 failures raise."""
         storage = _RecordingStorage(S3Storage(up.bucket, up.folder, client=aws.client("s3")))
         report = validate_dataset(storage, DATA_YAML)
         training_text: bytes | None = None
@@ -232,26 +417,21 @@ class Launcher:
                 pass  # recorded in storage.failures: raised just below
         if storage.failures:
             raise DatasetUnreadableError("; ".join(storage.failures[:3]))
-        config = parse_training_config(training_text, settings)
-        errors = [*report.errors, *training_problems, *config.errors]
-        warnings = [*report.warnings, *config.warnings]
-        if errors:
-            logger.info("Dataset rejected", extra={"errors": len(errors)})
-            self._send(
-                render_rejection(
-                    dataset_uri=dataset_uri,
-                    errors=errors,
-                    warnings=warnings,
-                    prefix=settings.job_name_prefix,
-                )
-            )
-            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
-            return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
+        return report, parse_training_config(training_text, self.settings), training_problems
 
-        if not self.image_guard.present(settings.training_image_uri):  # issue 16
+    def _start(
+        self,
+        up: Upload,
+        name: str,
+        report: Any,
+        config: Any,
+        warnings: list[Finding],
+        waited: int | None,
+    ) -> dict[str, Any]:
+        """CreateTrainingJob, then the start email (exactly once, across retries)."""
+        settings, options, dataset_uri = self.settings, config.sagemaker, up.folder_uri
+        if not self.image_guard.present(settings.training_image_uri):
             return self._no_image(dataset_uri, name)
-
-        options = config.sagemaker
         request = build_training_job_request(
             job_name=name,
             dataset_uri=dataset_uri,
@@ -281,6 +461,8 @@ class Launcher:
             warnings=warnings,
             train_args=request["HyperParameters"],
         )
+        if waited is not None:
+            started_email = with_still_changing_note(started_email, waited)
         started_marker = STARTED_NOTICE_PREFIX + up.identity_hash()
         try:
             aws.client("sagemaker").create_training_job(**request)
@@ -335,7 +517,7 @@ class Launcher:
                     prefix=self.settings.job_name_prefix,
                 ),
             )
-            raise exc  # to the on-failure destination, to redrive once the quota is raised
+            raise exc  # retried, then parked in the DLQ: redrive it once the quota is raised
         if code == "ValidationException":
             logger.warning("SageMaker refused the request", extra={"error": message})
             finding = error(

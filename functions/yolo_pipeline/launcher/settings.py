@@ -21,6 +21,9 @@ DEFAULT_ALLOWED_INSTANCE_TYPES = (
     "ml.c5.2xlarge",
 )
 
+DEFAULT_SETTLE_SECONDS = 60
+DEFAULT_MAX_SETTLE_SECONDS = 6 * 3600
+
 
 @dataclass(frozen=True)
 class LauncherSettings:
@@ -41,6 +44,10 @@ class LauncherSettings:
     pipeline_name: str = "yolo-on-upload"  # tagged on every job (env PIPELINE_NAME)
     # The stack's own ECR repository: images in it are checked before a job (image_guard).
     training_image_repository_uri: str = ""
+    # The settle rule (launcher/settle.py): the queue that deferred checks go back to.
+    launch_queue_url: str = ""
+    settle_seconds: int = DEFAULT_SETTLE_SECONDS
+    max_settle_seconds: int = DEFAULT_MAX_SETTLE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
@@ -62,6 +69,13 @@ class LauncherSettings:
         if input_mode not in {"File", "FastFile"}:
             raise SettingsError(f"INPUT_MODE={input_mode!r} must be File or FastFile")
         dataset_prefix = env_get(env, "DATASET_PREFIX", "datasets/").lstrip("/")
+        settle_seconds = integer(env, "SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS, 0, 24 * 3600)
+        queue_url = env.get("LAUNCH_QUEUE_URL", "").strip()
+        if settle_seconds and not queue_url:
+            raise SettingsError(
+                "environment variable LAUNCH_QUEUE_URL is required when SETTLE_SECONDS > 0 "
+                "(deferred checks go back to that queue)"
+            )
         return cls(
             training_image_uri=env_get(env, "TRAINING_IMAGE_URI"),
             sagemaker_role_arn=env_get(env, "SAGEMAKER_ROLE_ARN"),
@@ -80,4 +94,9 @@ class LauncherSettings:
             input_mode=input_mode,
             pipeline_name=env_get(env, "PIPELINE_NAME", "yolo-on-upload"),
             training_image_repository_uri=env_get(env, "TRAINING_IMAGE_REPOSITORY_URI", ""),
+            launch_queue_url=queue_url,
+            settle_seconds=settle_seconds,
+            max_settle_seconds=integer(
+                env, "MAX_SETTLE_SECONDS", DEFAULT_MAX_SETTLE_SECONDS, 0, 14 * 24 * 3600
+            ),
         )
