@@ -256,8 +256,13 @@ def open_location(location: str, client: Any | None = None) -> tuple[Storage, st
     """Storage and data.yaml name for a folder, its data.yaml, or an s3:// prefix/URI.
 
     Raises ``FileNotFoundError`` for a local path that does not exist and ``ValueError``
-    for a malformed S3 URI (the CLI turns both into a usage error).
+    for a malformed S3 URI (the CLI turns both into a usage error). A ``.zip`` (local or
+    S3) opens as a ``ZipStorage`` whose root is where its data.yaml sits.
     """
+    if location.lower().endswith(".zip"):
+        from yolo_pipeline.dataset.zip_storage import open_zip
+
+        return open_zip(location, client=client), "data.yaml"
     if location.startswith("s3://"):
         bucket, key = split_s3_uri(location)
         name = "data.yaml"
