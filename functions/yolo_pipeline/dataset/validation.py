@@ -265,7 +265,7 @@ def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
 
 def _name_in_archive(report: Report, storage: Storage) -> None:
     """In a zip whose dataset sits in a top folder, name files as the archive does."""
-    root = getattr(storage, "root", "") if hasattr(storage, "archive_path") else ""
+    root = str(getattr(storage, "archive_root", ""))
     if root:
         for items in (report.errors, report.warnings):
             items[:] = [dataclasses.replace(f, file=root + f.file) for f in items]

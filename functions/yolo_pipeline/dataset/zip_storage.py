@@ -141,9 +141,10 @@ class ZipStorage(BoundedReads):
                 self.root = find_dataset_root(names, DATA_YAML) or ""
             return self._archive
 
-    def archive_path(self, path: str) -> str:
-        """``path`` (relative to the dataset root) as named inside the archive."""
-        return self.root + path
+    @property
+    def archive_root(self) -> str:
+        """The dataset root's path inside the archive: findings are named from there."""
+        return self.root
 
     def list_files(self) -> list[FileInfo]:
         archive = self.archive

@@ -13,7 +13,7 @@ runs again; a successful run is remembered for ``IDEMPOTENCY_TTL_SECONDS``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -31,6 +31,8 @@ from yolo_pipeline.dataset.storage import (
     StorageError,
 )
 from yolo_pipeline.dataset.validation import validate_dataset
+from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 from yolo_pipeline.launcher.emails import render_quota, render_rejection, render_started
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
@@ -67,14 +69,22 @@ class _RecordingStorage(BoundedReads):
     "your dataset is invalid", so the launcher checks ``failures`` and raises instead.
     """
 
-    def __init__(self, inner: S3Storage) -> None:
+    def __init__(self, inner: S3Storage | ZipStorage) -> None:
         self.inner = inner
         self.uri = inner.uri
         self.failures: list[str] = []
+        self.refused = False  # a zip refused as unsafe: reported once, never read again
+
+    @property
+    def archive_root(self) -> str:
+        return getattr(self.inner, "archive_root", "")
 
     def list_files(self) -> list[FileInfo]:
         try:
             return self.inner.list_files()
+        except ArchiveError:
+            self.refused = True
+            raise  # a refused zip is the user's to fix
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
@@ -82,8 +92,23 @@ class _RecordingStorage(BoundedReads):
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         try:
             return self.inner.read_bytes(path, max_bytes)
-        except FileTooLargeError:
+        except (FileTooLargeError, ArchiveError):
             raise  # the user's file, the user's problem
+        except StorageError as exc:
+            self.failures.append(str(exc))
+            raise
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int | None = None,
+    ) -> Iterator[tuple[str, T]]:
+        # The inner storage's own bulk reads (a zip's coalesced spans), failures recorded.
+        try:
+            yield from self.inner.map_read(paths, fn, max_workers)
+        except (FileTooLargeError, ArchiveError):
+            raise
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
@@ -190,7 +215,7 @@ class Launcher:
         launch = self._idempotent_launch()
         if context is not None:
             self._idempotency_config.register_lambda_context(context)
-        logger.append_keys(dataset=parsed.folder_uri, s3_sequencer=parsed.sequencer)
+        logger.append_keys(dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer)
         return launch(upload=parsed.identity())
 
     @tracer.capture_method(capture_response=False)
@@ -198,18 +223,24 @@ class Launcher:
         """Runs once per upload identity (Powertools idempotency around it)."""
         up = Upload.from_identity(upload)
         settings = self.settings
-        dataset_uri = up.folder_uri
+        dataset_uri = up.dataset_uri
         name = job_name(
             settings.job_name_prefix, up.dataset_name(settings.dataset_prefix), up.identity_hash()
         )
         logger.append_keys(dataset=dataset_uri, job_name=name)
         tracer.put_annotation("job_name", name)
 
-        storage = _RecordingStorage(S3Storage(up.bucket, up.folder, client=aws.client("s3")))
+        inner = (
+            ZipStorage(S3ZipObject(up.bucket, up.key, client=aws.client("s3")))
+            if up.is_zip
+            else S3Storage(up.bucket, up.folder, client=aws.client("s3"))
+        )
+        storage = _RecordingStorage(inner)
         report = validate_dataset(storage, DATA_YAML)
         training_text: bytes | None = None
         training_problems: list[Finding] = []
-        if not storage.failures and any(f.path == TRAINING_YAML for f in storage.list_files()):
+        listed = not storage.failures and not storage.refused
+        if listed and any(f.path == TRAINING_YAML for f in storage.list_files()):
             try:
                 training_text = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
             except FileTooLargeError:
