@@ -41,8 +41,10 @@ HERE = Path(__file__).resolve().parent
 if not (HERE / "yolo_pipeline").is_dir() and (HERE.parent / "functions" / "yolo_pipeline").is_dir():
     sys.path.insert(0, str(HERE.parent / "functions"))
 
+from yolo_pipeline.container.zip_extract import dataset_folder  # noqa: E402  # wiring (issue 15)
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
 from yolo_pipeline.dataset.labels import is_image  # noqa: E402
+from yolo_pipeline.dataset.zip_reader import ArchiveError  # noqa: E402  # wiring (issue 15)
 from yolo_pipeline.training.hyperparameters import (  # noqa: E402
     CONTAINER_KEYS,
     check_hyperparameters,
@@ -176,13 +178,13 @@ def read_hyperparameters(layout: Layout) -> dict[str, Any]:
     return values
 
 
-def read_data_yaml(layout: Layout) -> DataYaml:
+def read_data_yaml(layout: Layout, channel: Path | None = None) -> DataYaml:
     if not layout.channel.is_dir():
         raise UserError(
             f"No '{CHANNEL}' input channel: {layout.channel} does not exist. "
             f"Start the job with an InputDataConfig channel named '{CHANNEL}'."
         )
-    data_yaml = layout.channel / "data.yaml"
+    data_yaml = (channel or layout.channel) / "data.yaml"  # wiring (issue 15)
     if not data_yaml.is_file():
         raise UserError(
             "data.yaml is missing at the dataset root: upload it next to images/ and labels/."
@@ -566,10 +568,14 @@ def write_failure(layout: Layout, exc: BaseException) -> None:
 
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     values = read_hyperparameters(layout)
-    config = read_data_yaml(layout)
+    try:  # wiring (issue 15): a channel holding one zip is unpacked to local disk first
+        channel = dataset_folder(layout.channel, layout.root / "unzipped-dataset")
+    except ArchiveError as exc:  # wiring (issue 15)
+        raise UserError(f"The dataset zip is refused: {exc} ({exc.hint}).") from exc
+    config = read_data_yaml(layout, channel)  # wiring (issue 15)
     setup_offline_environment()
     point_ultralytics_at_baked_weights()
-    root = layout.channel.resolve()
+    root = channel.resolve()  # wiring (issue 15)
     scan, _ = scan_dataset(root, config)
     log.info("Dataset: %s images per split", scan.images)
     if scan.corrupt:

@@ -424,3 +424,19 @@ class ZipArchive:
         if len(buf) != span.end - span.start:
             raise ArchiveError("is truncated")
         return [(e.name, entry_from_span(e, buf, span.start)) for e in span.entries]
+
+
+def stream_entry(read_range: ReadRange, entry: ZipEntry, chunk: int = 4 * MIB) -> Iterator[bytes]:
+    """The entry inflated piece by piece, its compressed data read ``chunk`` bytes at a
+    time: memory stays flat however large the entry (an image to extract)."""
+    start = data_offset(entry, read_range(entry.offset, entry.offset + _LOCAL.size))
+    end = start + entry.compressed_size
+
+    def compressed() -> Iterator[bytes]:
+        for at in range(start, end, chunk):
+            piece = read_range(at, min(end, at + chunk))
+            if not piece:
+                raise ArchiveError(f"entry {entry.name!r} is truncated", entry.name)
+            yield piece
+
+    return inflate(entry, compressed())
