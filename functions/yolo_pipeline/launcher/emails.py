@@ -17,6 +17,7 @@ from yolo_pipeline.aws.email import (
     training_job_console_url,
     training_job_logs_url,
 )
+from yolo_pipeline.contract import ZIP_SUFFIX
 from yolo_pipeline.dataset.findings import Finding
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
@@ -87,20 +88,31 @@ def render_rejection(
     lines += _findings_block("Problems to fix", errors)
     lines += _findings_block("Warnings", warnings)
     lines += _heading("What to do next")
-    lines += [
-        "1. Fix the problems above in your copy of the dataset, and check it:",
-        "     yolo-pipeline validate ./your-dataset",
-        "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
-        f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
-        "",
-        "Nothing you uploaded was changed or deleted.",
-    ]
+    lines += _next_steps(dataset_uri)
     status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
     return Email(
         subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
         body="\n".join(lines) + "\n",
         attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
     )
+
+
+def _next_steps(dataset_uri: str) -> list[str]:
+    if dataset_uri.lower().endswith(ZIP_SUFFIX):  # one object: replacing it starts a check
+        local, what = "./your-dataset.zip", "Upload the fixed zip (its upload starts a new check):"
+    else:
+        local, what = (
+            "./your-dataset",
+            "Upload the fixed files, data.yaml last (its upload starts a new check):",
+        )
+    return [
+        "1. Fix the problems above in your copy of the dataset, and check it:",
+        f"     yolo-pipeline validate {local}",
+        f"2. {what}",
+        f"     yolo-pipeline upload {local} {shlex.quote(dataset_uri)}",
+        "",
+        "Nothing you uploaded was changed or deleted.",
+    ]
 
 
 def _split_table(stats: Mapping[str, Any]) -> list[str]:
