@@ -101,3 +101,20 @@ def test_a_hostile_zip_is_rejected_by_email_not_retried(
     assert result["status"] == "rejected"
     (email,) = launcher_world.emails()
     assert "escapes the archive root" in email["message"]
+
+
+def test_a_folder_beyond_one_check_is_rejected_with_the_way_out(
+    launcher_world: LauncherWorld, lambda_context: FakeLambdaContext, monkeypatch: Any
+) -> None:
+    from tests.support.dataset_factory import put_s3
+    from yolo_pipeline.launcher import limits
+
+    monkeypatch.setattr(limits, "FOLDER_MAX_LABEL_FILES", 5)
+    put_s3(detect_dataset(n_train=6, n_val=2), BUCKET, "datasets/huge/", create_bucket=False)
+
+    result = launcher_world.invoke(upload_event("datasets/huge/data.yaml"), lambda_context)
+
+    assert result["status"] == "rejected" and launcher_world.requests == []
+    (email,) = launcher_world.emails()
+    assert "the folder holds 8 label files; one check reads at most 5" in email["message"]
+    assert "upload the zip instead" in " ".join(email["message"].split())

@@ -5,8 +5,7 @@ channel holds ``<name>.zip``. It is read with ranged ``pread`` calls, which a Fa
 (streamed, read-only) channel serves as well as a File one, and unpacked with the same
 reader and limits that validated it (``dataset.zip_reader``): names cannot escape the
 target, nothing is overwritten or followed (``O_EXCL``), each entry inflates to exactly
-its declared size and CRC, and the whole must fit on the volume. See docs/architecture.md
-("Zip datasets").
+its declared size and CRC, and the whole must fit on the volume.
 """
 
 from __future__ import annotations

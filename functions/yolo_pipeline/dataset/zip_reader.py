@@ -12,7 +12,6 @@ files, encrypted entries, unsupported compression, duplicate names, overlapping 
 too many entries, and declared sizes beyond the limits per entry, in total and in
 compression ratio. Inflating is bounded too (``zlib.decompressobj`` with ``max_length``):
 an entry that inflates past its declared size stops there, whatever it would have become.
-See docs/architecture.md ("Zip datasets").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The dataset root is where data.yaml sits: the archive root or its single top-lev
 (``zip_reader.find_dataset_root``). Listing reads only the central directory; label files
 are read in coalesced ranges (``ZipArchive.spans``), so the images are never fetched.
 A refused archive raises ``ArchiveError`` (a ``StorageError`` the launcher treats as the
-user's problem, not S3's). See docs/architecture.md ("Zip datasets").
+user's problem, not S3's).
 """
 
 from __future__ import annotations

@@ -97,6 +97,25 @@ def render_rejection(
     )
 
 
+# A folder's ceiling for one check (launcher/limits.py; here to keep emails import-light).
+FOLDER_MAX_LABEL_FILES = 1_000_000
+
+
+def _size_note(stats: Mapping[str, Any], dataset_uri: str) -> list[str]:
+    """For a large folder: how close it is to what one check can read, and the way past."""
+    read = stats.get("label_files_read")
+    if dataset_uri.lower().endswith(ZIP_SUFFIX) or not isinstance(read, int):
+        return []
+    if read < FOLDER_MAX_LABEL_FILES // 10:
+        return []
+    text = (
+        f"Size:     {read:,} label files checked; one check of a folder reads up to "
+        f"{FOLDER_MAX_LABEL_FILES:,}. Larger datasets: upload them as one .zip (only its "
+        "labels are read, whatever its size)."
+    )
+    return textwrap.wrap(text, WIDTH, subsequent_indent=" " * 10, break_on_hyphens=False)
+
+
 def _next_steps(dataset_uri: str) -> list[str]:
     if dataset_uri.lower().endswith(ZIP_SUFFIX):  # one object: replacing it starts a check
         local, what = "./your-dataset.zip", "Upload the fixed zip (its upload starts a new check):"
@@ -191,6 +210,7 @@ def render_started(
         if stats.get("task"):
             lines.append(f"Task:     {stats['task']}")
         lines.append(f"Classes:  {_class_line(stats)}")
+        lines += _size_note(stats, dataset_uri)
         if table:
             lines += ["", *table]
     lines += _findings_block("Warnings", warnings)

@@ -36,6 +36,7 @@ from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 from yolo_pipeline.launcher.emails import render_quota, render_rejection, render_started
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launcher.limits import folder_too_big
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
@@ -112,6 +113,13 @@ class _RecordingStorage(BoundedReads):
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
+
+
+def _folder_too_big(storage: _RecordingStorage) -> Any:
+    try:
+        return folder_too_big(storage)
+    except StorageError:
+        return None  # recorded; validate_dataset reports it and the launch raises below
 
 
 def _error_code(exc: ClientError) -> str:
@@ -236,7 +244,9 @@ class Launcher:
             else S3Storage(up.bucket, up.folder, client=aws.client("s3"))
         )
         storage = _RecordingStorage(inner)
-        report = validate_dataset(storage, DATA_YAML)
+        report = (None if up.is_zip else _folder_too_big(storage)) or validate_dataset(
+            storage, DATA_YAML
+        )
         training_text: bytes | None = None
         training_problems: list[Finding] = []
         listed = not storage.failures and not storage.refused
