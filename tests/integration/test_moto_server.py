@@ -79,3 +79,41 @@ def test_the_launcher_starts_a_folder_and_a_zip_job_against_the_server(
     assert subjects == ["[yolo] Training started: shapes", "[yolo] Training started: zipped.zip"]
     jobs = aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
     assert len(jobs) == 2
+
+
+def test_the_notifier_sends_its_email_through_the_server(
+    moto_server: str, monkeypatch: Any
+) -> None:
+    from botocore.stub import Stubber
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    from tests.support.helpers import load_event
+    from tests.support.notifier_world import described_for
+    from yolo_pipeline.notifier.service import notifier_from_env
+
+    arn = aws.client("sns").create_topic(Name="yolo-notifications")["TopicArn"]
+    aws.client("dynamodb").create_table(
+        TableName="yolo-idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for name, value in {
+        "NOTIFICATION_TOPIC_ARN": arn,
+        "IDEMPOTENCY_TABLE": "yolo-idempotency",
+        "JOB_NAME_PREFIX": "yolo",
+    }.items():
+        monkeypatch.setenv(name, value)
+    notifier_from_env.cache_clear()
+    event = load_event("training_completed")
+    from notify_status import lambda_handler
+
+    # moto's DescribeTrainingJob lacks the fields the email reads: stubbed, as elsewhere.
+    with Stubber(aws.client("sagemaker")) as stub:
+        stub.add_response("describe_training_job", described_for("training_completed"))
+        result = lambda_handler(event, FakeLambdaContext())
+    notifier_from_env.cache_clear()
+    assert result["action"] == "sent"
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[arn].sent_notifications
+    assert [subject for _, _, subject, _, _ in sent] == ["[yolo] Completed: pets mAP50-95 0.612"]
