@@ -96,3 +96,21 @@ def test_label_reads_are_a_few_ranges(tmp_path: Path) -> None:
     assert report.valid, report.render_text()
     assert report.stats["label_files_read"] == 250
     assert len(ranges) <= 6  # tail, data.yaml, and the labels in coalesced spans
+
+
+def test_finder_resource_forks_are_not_dataset_files(tmp_path: Path) -> None:
+    files = detect_dataset()
+    junk = {f"__MACOSX/export/._{p.rsplit('/', 1)[-1]}": b"\x00\x05" for p in files}
+    archive = tmp_path / "mac.zip"
+    from tests.support.zip_factory import zip_files
+
+    archive.write_bytes(zip_files({**{f"export/{p}": c for p, c in files.items()}, **junk}))
+    storage, _ = open_location(str(archive))
+    assert not any("__MACOSX" in f.path for f in storage.list_files())
+    assert validate_dataset(storage).valid
+
+
+def test_a_folder_named_like_a_zip_is_a_folder(tmp_path: Path) -> None:
+    root = write_local(tmp_path / "odd.zip", detect_dataset())
+    storage, _ = open_location(str(root))
+    assert isinstance(storage, LocalStorage)

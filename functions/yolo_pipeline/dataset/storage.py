@@ -278,7 +278,8 @@ def open_location(location: str, client: Any | None = None) -> tuple[Storage, st
     for a malformed S3 URI (the CLI turns both into a usage error). A ``.zip`` (local or
     S3) opens as a ``ZipStorage`` whose root is where its data.yaml sits.
     """
-    if location.lower().endswith(".zip"):
+    is_file = not location.startswith("s3://") and Path(location).expanduser().is_file()
+    if location.lower().endswith(".zip") and (is_file or location.startswith("s3://")):
         from yolo_pipeline.dataset.zip_storage import open_zip
 
         return open_zip(location, client=client), "data.yaml"

@@ -31,6 +31,7 @@ from yolo_pipeline.dataset.zip_reader import (
 )
 
 T = TypeVar("T")
+MACOS_FORK = "__MACOSX/"  # Finder's resource forks: not dataset content
 
 
 def is_zip_location(location: str) -> bool:
@@ -153,7 +154,7 @@ class ZipStorage(BoundedReads):
                 (
                     FileInfo(e.name[len(self.root) :], e.size)
                     for e in archive.files()
-                    if e.name.startswith(self.root)
+                    if e.name.startswith(self.root) and not e.name.startswith(MACOS_FORK)
                 ),
                 key=lambda f: f.path,
             )
