@@ -114,3 +114,11 @@ def test_a_folder_named_like_a_zip_is_a_folder(tmp_path: Path) -> None:
     root = write_local(tmp_path / "odd.zip", detect_dataset())
     storage, _ = open_location(str(root))
     assert isinstance(storage, LocalStorage)
+
+
+def test_a_file_that_is_not_a_zip_is_named_in_the_finding(tmp_path: Path) -> None:
+    fake = tmp_path / "photos.zip"
+    fake.write_bytes(b"not a zip at all" * 100)
+    report = validate_location(str(fake))
+    assert not report.valid
+    assert str(report.errors[0]).startswith("photos.zip: is not a zip archive")

@@ -245,7 +245,8 @@ def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
     try:
         _validate(storage, data_yaml, report)
     except ArchiveError as exc:  # a refused zip (issue 15): named by its entry, never retried
-        refused = error(exc.path or data_yaml, str(exc), hint=exc.hint)
+        archive = storage.uri.rstrip("/").rsplit("/", 1)[-1]
+        refused = error(exc.path or archive, str(exc), hint=exc.hint)
     except StorageError as exc:
         report.errors.append(error(data_yaml, str(exc), hint="check the location and access"))
     except Exception as exc:  # a report is always better than a traceback
