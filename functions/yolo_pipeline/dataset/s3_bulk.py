@@ -33,6 +33,11 @@ def enabled() -> bool:
     if os.environ.get(ENV_SWITCH, "obstore").lower() == "boto3":
         return False
     try:
+        asyncio.get_running_loop()
+        return False  # called from async code (a notebook): its loop is not ours to block
+    except RuntimeError:
+        pass
+    try:
         import obstore  # noqa: F401
     except ImportError:  # pragma: no cover - obstore is a runtime dependency
         return False
