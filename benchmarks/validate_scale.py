@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import os
 import pstats
 import resource
@@ -426,6 +427,53 @@ def zip_figures(n: int) -> dict[str, float]:
     }
 
 
+def _slice(data: bytes, start: int, end: int) -> bytes:
+    return data[start:end]
+
+
+def bomb_figures() -> str:
+    """A label entry of 3 GiB of zeros, declared honestly and under a lying header."""
+    import io
+    import struct
+    import tracemalloc
+    import zlib
+
+    from yolo_pipeline.dataset.zip_reader import ArchiveError, ZipArchive
+
+    mib = b"\0" * 2**20
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)
+    mid = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)  # identical after each full flush
+    body = head + mid * 3071 + c.flush()
+
+    def archive(declared: int) -> bytes:
+        name = b"labels/a.txt"
+        out = io.BytesIO()
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, 0, len(body),
+                              declared, len(name), 0) + name + body)  # fmt: skip
+        cd = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, 0, len(body),
+                         declared, len(name), 0, 0, 0, 0, 0, 0) + name  # fmt: skip
+        at = out.tell()
+        out.write(cd + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(cd), at, 0))
+        return out.getvalue()
+
+    parts = []
+    for what, declared in (("declared 3 GiB", 3 << 30), ("declared 20 bytes", 20)):
+        data = archive(declared)
+        tracemalloc.start()
+        start = time.perf_counter()
+        try:
+            ZipArchive(functools.partial(_slice, data), len(data)).read("labels/a.txt")
+            outcome = "READ (bug)"
+        except ArchiveError as exc:
+            outcome = f"refused ({exc})"
+        wall = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        parts.append(f"{what}: {outcome} in {wall * 1000:.0f} ms, peak {peak:.0f} MiB")
+    return f"3 GiB-of-zeros label ({len(body) / 2**20:.1f} MiB compressed): " + "; ".join(parts)
+
+
 def extrapolate(cpu_s: float, main_s: float, labels: float, memory: int) -> float:
     """Seconds for COCO's label count: all CPU shared over the vCPUs, never below the
     Python thread's own share (one thread runs Python at a time)."""
@@ -434,6 +482,7 @@ def extrapolate(cpu_s: float, main_s: float, labels: float, memory: int) -> floa
 
 
 def run_figures(sizes: list[int]) -> None:
+    print(bomb_figures())
     server = MotoServer([*sizes, -max(sizes)])
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
     try:
