@@ -178,7 +178,7 @@ def read_hyperparameters(layout: Layout) -> dict[str, Any]:
     return values
 
 
-def read_data_yaml(layout: Layout, channel: Path | None = None) -> DataYaml:
+def read_data_yaml(layout: Layout, channel: Path | None = None) -> DataYaml:  # wiring (issue 15)
     if not layout.channel.is_dir():
         raise UserError(
             f"No '{CHANNEL}' input channel: {layout.channel} does not exist. "
@@ -569,9 +569,10 @@ def write_failure(layout: Layout, exc: BaseException) -> None:
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     values = read_hyperparameters(layout)
     try:  # wiring (issue 15): a channel holding one zip is unpacked to local disk first
-        channel = dataset_folder(layout.channel, layout.root / "unzipped-dataset")
+        unzipped = layout.root / "unzipped-dataset"  # wiring (issue 15)
+        channel = dataset_folder(layout.channel, unzipped)  # wiring (issue 15)
     except ArchiveError as exc:  # wiring (issue 15)
-        raise UserError(f"The dataset zip is refused: {exc} ({exc.hint}).") from exc
+        raise UserError(f"The dataset zip is refused: {exc} ({exc.hint}).") from exc  # wiring
     config = read_data_yaml(layout, channel)  # wiring (issue 15)
     setup_offline_environment()
     point_ultralytics_at_baked_weights()
