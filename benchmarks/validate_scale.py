@@ -1,6 +1,7 @@
 """Validator scale benchmark: N images on moto S3 with 20 ms injected per request.
 
-    .venv/bin/python benchmarks/validate_scale.py                  # both modes, N = 2k and 20k
+    .venv/bin/python benchmarks/validate_scale.py                  # the issue-15 figures
+    .venv/bin/python benchmarks/validate_scale.py --mode both      # both modes, N = 2k and 20k
     .venv/bin/python benchmarks/validate_scale.py --mode server --n 20000 --repeat 3
     .venv/bin/python benchmarks/validate_scale.py --profile --n 2000   # CPU split, 1 thread
 
@@ -14,6 +15,10 @@ Two modes, because moto's emulation of S3 is CPU the product never pays in AWS:
   server     moto runs in a separate process (``ThreadedMotoServer``, needs moto[server])
              and the client talks HTTP to it through ``AWS_ENDPOINT_URL_S3``: this
              process does only what it does in AWS (botocore, urllib3, our checks).
+  figures    (the default) against the server: client CPU per label object, ours (obstore)
+             against a plain boto3 GetObject loop; wall time at 2k and 20k images; a zip
+             of 20k images (time, bytes fetched as % of the archive); the COCO-scale
+             extrapolation (118,287 label files) at 1,024 MB (~0.58 vCPU) and 1,769 MB (1 vCPU).
 ``--profile`` runs the validation single-threaded with latency 0 under cProfile, timing
 CPU only, and splits it: our code, botocore/urllib3 client work, moto (in-process).
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import os
 import pstats
 import resource
@@ -82,6 +88,35 @@ def populate(n: int) -> None:
         f"{prefix}data.yaml",
         b"train: images/train\nval: images/val\nnames: [circle, square, triangle]\n",
     )
+
+
+ZIP_KEY = "datasets/bench-zip.zip"
+ZIP_IMAGE_BYTES = 10_000  # stored as is: the share fetched only shrinks with real photos
+
+
+def populate_zip(n: int) -> None:
+    """The same layout as ``populate`` in one archive, images stored (as JPEGs are)."""
+    import io
+    import zipfile
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+    if BUCKET not in backend.buckets:
+        backend.create_bucket(BUCKET, "us-east-1")
+    buf = io.BytesIO()
+    image = b"\xff\xd8" + bytes(ZIP_IMAGE_BYTES - 4) + b"\xff\xd9"
+    n_train = int(n * 0.8)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export/data.yaml", "train: images/train\nval: images/val\nnames: [a, b, c]\n")
+        stems = [f"{'train' if i < n_train else 'val'}/img_{i:06d}" for i in range(n)]
+        for stem in stems:  # images first, labels after: as `zip -r` lays out the folders
+            zf.writestr(f"export/images/{stem}.jpg", image, compress_type=zipfile.ZIP_STORED)
+        for i, stem in enumerate(stems):
+            rows = "".join(f"{(i + k) % 3} 0.{k + 2}00 0.500 0.100 0.200\n" for k in range(2))
+            zf.writestr(f"export/labels/{stem}.txt", rows)
+    backend.put_object(BUCKET, ZIP_KEY, buf.getvalue())
 
 
 def _sequential_map(
@@ -191,17 +226,23 @@ def serve(sizes: list[int]) -> int:
             status, headers = started
             code, _, reason = status.partition(" ")
             self.send_response(int(code), reason)
+            head = self.command == "HEAD"  # keeps the app's Content-Length: the object's size
             for key, value in headers:
-                if key.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                skip = {"connection", "transfer-encoding"} | (set() if head else {"content-length"})
+                if key.lower() not in skip:
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            if not head:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     for n in sizes:
-        populate(n)
+        if n < 0:
+            populate_zip(-n)  # a negative size asks for the zip
+        else:
+            populate(n)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=KeepAliveHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -280,6 +321,207 @@ def split_profile(profile: cProfile.Profile) -> dict[str, float]:
     }
 
 
+# --- the issue-15 figures ----------------------------------------------------------------
+
+COCO_LABELS = 118_287
+VCPU = {1024: 1024 / 1769, 1769: 1.0}  # Lambda: one vCPU at 1,769 MB, CPU in proportion
+MAIN_THREAD = "main"
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process: the Python main thread, and all threads."""
+    proc = psutil.Process()
+    main_id = threading.main_thread().native_id
+    threads = proc.threads()
+    main = sum(t.user_time + t.system_time for t in threads if t.id == main_id)
+    return {MAIN_THREAD: main, "all": time.process_time()}
+
+
+def _delta(before: dict[str, float]) -> dict[str, float]:
+    after = _thread_cpu()
+    return {k: after[k] - before[k] for k in after}
+
+
+def cpu_per_object(n: int) -> dict[str, float]:
+    """Read the N label objects twice: our bulk path, then a plain boto3 loop."""
+    from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.storage import S3Storage
+
+    aws.reset_clients()
+    client = aws.client("s3")
+    prefix = prefix_for(n)
+    storage = S3Storage(BUCKET, prefix, client=client)
+    paths = [f.path for f in storage.list_files() if f.path.endswith(".txt") and f.size]
+    before = _thread_cpu()
+    sizes = sum(len(b) for _, b in storage.map_read(paths, lambda p, b: b))
+    ours = _delta(before)
+    before = _thread_cpu()
+    plain = 0
+    for p in paths:
+        plain += len(client.get_object(Bucket=BUCKET, Key=prefix + p)["Body"].read())
+    boto = _delta(before)
+    assert sizes == plain
+    return {
+        "objects": len(paths),
+        "ours_ms": 1000 * ours["all"] / len(paths),
+        "ours_main_ms": 1000 * ours[MAIN_THREAD] / len(paths),
+        "boto3_ms": 1000 * boto["all"] / len(paths),
+    }
+
+
+def validate_figures(n: int) -> dict[str, float]:
+    from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.validation import validate_dataset
+
+    aws.reset_clients()
+    storage = S3Storage(BUCKET, prefix_for(n), client=aws.client("s3"))
+    before, start = _thread_cpu(), time.perf_counter()
+    report = validate_dataset(storage)
+    wall, cpu = time.perf_counter() - start, _delta(before)
+    if not report.valid:
+        raise SystemExit(report.render_text())
+    labels = report.stats["label_files_read"]
+    return {
+        "n": n,
+        "wall_s": wall,
+        "cpu_s": cpu["all"],
+        "main_s": cpu[MAIN_THREAD],
+        "labels": labels,
+    }
+
+
+def zip_figures(n: int) -> dict[str, float]:
+    from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.validation import validate_dataset
+    from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
+
+    aws.reset_clients()
+    source = S3ZipObject(BUCKET, ZIP_KEY, client=aws.client("s3"))
+    fetched = [0, 0]
+    read = source.read_range
+
+    def counting(start: int, end: int) -> bytes:
+        data = read(start, end)
+        fetched[0] += len(data)
+        fetched[1] += 1
+        return data
+
+    source.read_range = counting  # type: ignore[method-assign]
+    storage = ZipStorage(source)
+    before, start = _thread_cpu(), time.perf_counter()
+    report = validate_dataset(storage)
+    wall, cpu = time.perf_counter() - start, _delta(before)
+    if not report.valid:
+        raise SystemExit(report.render_text())
+    size = source.size()
+    labels = report.stats["label_files_read"]
+    return {
+        "n": n,
+        "wall_s": wall,
+        "cpu_s": cpu["all"],
+        "bytes": fetched[0],
+        "requests": fetched[1],
+        "size": size,
+        "labels": labels,
+    }
+
+
+def _slice(data: bytes, start: int, end: int) -> bytes:
+    return data[start:end]
+
+
+def bomb_figures() -> str:
+    """A label entry of 3 GiB of zeros, declared honestly and under a lying header."""
+    import io
+    import struct
+    import tracemalloc
+    import zlib
+
+    from yolo_pipeline.dataset.zip_reader import ArchiveError, ZipArchive
+
+    mib = b"\0" * 2**20
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)
+    mid = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)  # identical after each full flush
+    body = head + mid * 3071 + c.flush()
+
+    def archive(declared: int) -> bytes:
+        name = b"labels/a.txt"
+        out = io.BytesIO()
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, 0, len(body),
+                              declared, len(name), 0) + name + body)  # fmt: skip
+        cd = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, 0, len(body),
+                         declared, len(name), 0, 0, 0, 0, 0, 0) + name  # fmt: skip
+        at = out.tell()
+        out.write(cd + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(cd), at, 0))
+        return out.getvalue()
+
+    parts = []
+    for what, declared in (("declared 3 GiB", 3 << 30), ("declared 20 bytes", 20)):
+        data = archive(declared)
+        tracemalloc.start()
+        start = time.perf_counter()
+        try:
+            ZipArchive(functools.partial(_slice, data), len(data)).read("labels/a.txt")
+            outcome = "READ (bug)"
+        except ArchiveError as exc:
+            outcome = f"refused ({exc})"
+        wall = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        parts.append(f"{what}: {outcome} in {wall * 1000:.0f} ms, peak {peak:.0f} MiB")
+    return f"3 GiB-of-zeros label ({len(body) / 2**20:.1f} MiB compressed): " + "; ".join(parts)
+
+
+def extrapolate(cpu_s: float, main_s: float, labels: float, memory: int) -> float:
+    """Seconds for COCO's label count: all CPU shared over the vCPUs, never below the
+    Python thread's own share (one thread runs Python at a time)."""
+    scale = COCO_LABELS / labels
+    return max(cpu_s * scale / VCPU[memory], main_s * scale)
+
+
+def run_figures(sizes: list[int]) -> None:
+    print(bomb_figures())
+    server = MotoServer([*sizes, -max(sizes)])
+    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+    try:
+        per = cpu_per_object(min(sizes))
+        print(
+            f"client CPU per label object ({per['objects']} objects, same server, one run): "
+            f"ours {per['ours_ms']:.2f} ms (Python thread {per['ours_main_ms']:.2f} ms), "
+            f"plain boto3 GetObject loop {per['boto3_ms']:.2f} ms: "
+            f"ratio {per['boto3_ms'] / per['ours_ms']:.1f}x"
+        )
+        last: dict[str, float] = {}
+        for n in sizes:
+            last = validate_figures(n)
+            print(
+                f"folder of {n:>6} images: wall {last['wall_s']:6.2f} s, client CPU "
+                f"{last['cpu_s']:6.2f} s (Python thread {last['main_s']:.2f} s), "
+                f"{last['labels']} label files read (server local, no added latency)"
+            )
+        z = zip_figures(max(sizes))
+        print(
+            f"zip of {z['n']} images ({z['size'] / 2**20:.0f} MiB): wall {z['wall_s']:.2f} s, "
+            f"client CPU {z['cpu_s']:.2f} s, {z['requests']} ranged GETs, "
+            f"{z['bytes'] / 2**20:.2f} MiB fetched = {100 * z['bytes'] / z['size']:.2f}% "
+            f"of the archive ({z['labels']} labels read)"
+        )
+        for memory in (1024, 1769):
+            t = extrapolate(last["cpu_s"], last["main_s"], last["labels"], memory)
+            zt = COCO_LABELS / z["labels"] * z["cpu_s"] / VCPU[memory]
+            print(
+                f"COCO scale ({COCO_LABELS:,} label files) at {memory:,} MB "
+                f"(~{VCPU[memory]:.2f} vCPU): folder ~{t:.0f} s of the 900 s limit, "
+                f"as a zip ~{zt:.0f} s; a folder of up to "
+                f"~{int(800 * COCO_LABELS / t):,} label files fits in 800 s"
+            )
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        server.close()
+
+
 # --- driver -----------------------------------------------------------------------------
 
 
@@ -353,11 +595,17 @@ def main() -> int:
     parser.add_argument("--n", type=int, action="append", help="images (repeatable)")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=32, help="label reads in flight")
-    parser.add_argument("--mode", choices=["inprocess", "server", "both"], default="both")
+    parser.add_argument(
+        "--mode", choices=["figures", "inprocess", "server", "both"], default="figures"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; median shown")
     parser.add_argument("--profile", action="store_true", help="CPU split, 1 thread, no latency")
     args = parser.parse_args()
     sizes = args.n or [2_000, 20_000]
+    if args.mode == "figures":
+        os.environ.pop("YOLO_S3_READER", None)  # the product's default: obstore
+        run_figures(sizes)
+        return 0
     modes = ["inprocess", "server"] if args.mode == "both" else [args.mode]
     # Each mode in its own process: peak RSS is per process, and mock_aws patches globally.
     if len(modes) > 1:

@@ -33,6 +33,9 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
         "YOLO_OFFLINE": "1",
+        # In-process mock_aws patches botocore only: bulk reads stay on boto3 there; the
+        # obstore path is tested against moto's server (tests/integration/test_moto_server.py).
+        "YOLO_S3_READER": "boto3",
     }
 )
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 # Files a dataset folder (or zip) holds at its root.
 DATA_YAML = "data.yaml"
 TRAINING_YAML = "training.yaml"
+# A dataset uploaded as one archive: <DatasetPrefix><name>.zip, data.yaml at its root or
+# in its single top-level folder.
+ZIP_SUFFIX = ".zip"
 
 # Tags the launcher puts on every training job; the notifier and `status` read them back.
 TAG_DATASET_URI = "yolo:dataset-uri"

@@ -379,7 +379,12 @@ def test_event_patterns_are_exact(resources: Resources) -> None:
         "detail-type": ["Object Created"],
         "detail": {
             "bucket": {"name": [{"Ref": "DatasetBucket"}]},
-            "object": {"key": [{"wildcard": {"Fn::Sub": "${DatasetPrefix}*/data.yaml"}}]},
+            "object": {
+                "key": [
+                    {"wildcard": {"Fn::Sub": "${DatasetPrefix}*/data.yaml"}},
+                    {"wildcard": {"Fn::Sub": "${DatasetPrefix}*.zip"}},
+                ]
+            },
         },
     }
     assert upload["Targets"][0]["Arn"] == LAUNCH_QUEUE_ARN  # the launcher reads the queue

@@ -14,7 +14,6 @@ PENDING: set[str] = {
     "functions/yolo_pipeline/dataset/validation.py:_validate",
     "functions/yolo_pipeline/dataset/labels.py:_check_row",
     "functions/yolo_pipeline/cli/local.py:run_local",
-    "functions/yolo_pipeline/cli/upload.py:upload_dataset",
 }
 
 

@@ -137,3 +137,16 @@ def test_every_request_variant_passes_the_model(
         data_yaml_etag=etag,
     )
     validate_request("sagemaker", "CreateTrainingJob", request)
+
+
+def test_a_dataset_zip_is_the_channel_as_the_exact_key() -> None:
+    request = _request(dataset_uri="s3://bucket/datasets/shapes.zip")
+    validate_request("sagemaker", "CreateTrainingJob", request)
+    source = request["InputDataConfig"][0]["DataSource"]["S3DataSource"]
+    assert source == {
+        "S3DataType": "S3Prefix",
+        "S3Uri": "s3://bucket/datasets/shapes.zip",
+        "S3DataDistributionType": "FullyReplicated",
+    }
+    tags = {t["Key"]: t["Value"] for t in request["Tags"]}
+    assert tags["yolo:dataset-uri"] == "s3://bucket/datasets/shapes.zip"

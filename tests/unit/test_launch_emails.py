@@ -118,3 +118,23 @@ def test_unicode_and_very_long_dataset_names_keep_subjects_valid() -> None:
     _check_sns_rules(email.subject, email.body)
     assert f"yolo-pipeline upload ./your-dataset '{uri}'" in email.body  # pasteable
     assert email.subject.startswith("[yolo] Dataset rejected: ")
+
+
+def test_a_large_folder_is_told_where_the_limit_lies_and_a_zip_is_not() -> None:
+    from yolo_pipeline.launcher.emails import FOLDER_MAX_LABEL_FILES, render_started
+
+    def body(uri: str, read: int) -> str:
+        email = render_started(
+            dataset_uri=uri,
+            job_name="yolo-x-1",
+            region="us-east-1",
+            instance_type="ml.g4dn.xlarge",
+            spot=False,
+            max_runtime_seconds=3600,
+            stats={"classes": 1, "names": ["a"], "label_files_read": read},
+        )
+        return " ".join(email.body.split())
+
+    assert f"reads up to {FOLDER_MAX_LABEL_FILES:,}" in body("s3://b/datasets/x/", 400_000)
+    assert "Size:" not in body("s3://b/datasets/x/", 2_000)
+    assert "Size:" not in body("s3://b/datasets/x.zip", 400_000)

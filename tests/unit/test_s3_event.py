@@ -101,3 +101,19 @@ def test_other_events_are_ignored(mutate: Any) -> None:
 
 def test_not_a_dict_is_ignored() -> None:
     assert isinstance(parse_upload([], "datasets/"), Ignored)  # type: ignore[arg-type]
+
+
+def test_a_dataset_zip_is_an_upload_of_its_own() -> None:
+    up = parse_upload(_event(key="datasets/my+set.zip"), "datasets/")
+    assert isinstance(up, Upload) and up.is_zip
+    assert up.key == "datasets/my set.zip"
+    assert up.dataset_uri == up.uri == f"s3://{up.bucket}/datasets/my set.zip"
+    assert up.dataset_name("datasets/") == "my set"
+    folder = parse_upload(_event(key="datasets/shapes/data.yaml"), "datasets/")
+    assert isinstance(folder, Upload) and not folder.is_zip
+    assert folder.dataset_uri == folder.folder_uri
+
+
+@pytest.mark.parametrize("key", ["datasets/.zip", "datasets/shapes/extra/more.zip"])
+def test_a_zip_inside_a_folder_or_without_a_name_is_ignored(key: str) -> None:
+    assert isinstance(parse_upload(_event(key=key), "datasets/"), Ignored)

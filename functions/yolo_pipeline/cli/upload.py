@@ -33,7 +33,7 @@ from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA
+from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA, ZIP_SUFFIX
 from yolo_pipeline.errors import EXIT_USAGE
 
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
@@ -42,6 +42,7 @@ DEFAULT_CONCURRENCY = 8
 _HASH_BLOCK = 1024 * 1024
 _DEST_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.*)$")
 _DATASET_PREFIX = re.compile(r"^datasets/[^/]+/$")
+_ZIP_KEY = re.compile(r"^datasets/[^/]+\.zip$", re.IGNORECASE)
 
 
 class UploadError(Exception):
@@ -300,9 +301,10 @@ def what_happens_next(bucket: str, prefix: str, tag: str | None = None) -> str:
     """
     name = prefix.rstrip("/").rsplit("/", 1)[-1]
     tag = tag or os.environ.get("JOB_NAME_PREFIX") or "yolo"
+    what = "The zip" if prefix.lower().endswith(ZIP_SUFFIX) else "data.yaml"
     return (
-        f"data.yaml is in place, marked complete: the launcher checks s3://{bucket}/{prefix} "
-        "right away (no waiting for the upload to settle) and emails the pipeline's SNS "
+        f"{what} is in place, complete: the launcher checks s3://{bucket}/{prefix} right "
+        "away (no waiting for the upload to settle) and emails the pipeline's SNS "
         "subscribers:\n"
         f"  - '[{tag}] Dataset rejected: {name}' listing every problem and its fix "
         "(no job, no cost), or\n"
@@ -339,29 +341,28 @@ def upload_dataset(
 ) -> int:
     """The ``upload`` command. Returns the exit code: 0 done, 1 refused or failed, 2 usage."""
     out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
+    config = config or transfer_config(concurrency)
+    if path.suffix.lower() == ZIP_SUFFIX:
+        return upload_zip(
+            path,
+            destination,
+            force=force,
+            retrain=retrain,
+            config=config,
+            progress=progress,
+            out=out,
+            validator=validator,
+        )
     try:
         bucket, prefix = parse_destination(destination)
         root = dataset_root(path)
     except UploadError as exc:
         print(f"error: {exc}", file=out)
         return EXIT_USAGE
-    config = config or transfer_config(concurrency)
     if note := prefix_note(prefix):
         print(note, file=out)
-
-    print(f"Validating {root} ...", file=out)
-    report = validator(root)
-    print(report.render_text(), file=out)
-    if not report.valid:
-        if not force:
-            print(
-                "Refusing to upload: fix the errors above and run this again "
-                "(or pass --force to upload anyway; the launcher would reject it and email "
-                "you the same errors).",
-                file=out,
-            )
-            return 1
-        print("--force: uploading a dataset that failed validation.", file=out)
+    if not validated_first(root, validator, force, out):
+        return 1
 
     s3 = aws.client("s3")
     try:
@@ -370,7 +371,34 @@ def upload_dataset(
         print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
         print("Check the bucket name, your AWS credentials and region.", file=out)
         return 1
+    _print_plan(plan, root, out)
+    uploaded = _upload_files(s3, plan, config, progress, out)
+    if uploaded is None:
+        return 1
+    return _upload_data_yaml(s3, plan, uploaded, config, retrain, out)
 
+
+def validated_first(target: Path, validator: Validator, force: bool, out: TextIO) -> bool:
+    """Validate ``target`` and print the report; whether the upload may go ahead."""
+    print(f"Validating {target} ...", file=out)
+    report = validator(target)
+    print(report.render_text(), file=out)
+    if report.valid:
+        return True
+    if not force:
+        print(
+            "Refusing to upload: fix the errors above and run this again "
+            "(or pass --force to upload anyway; the launcher would reject it and email "
+            "you the same errors).",
+            file=out,
+        )
+        return False
+    print("--force: uploading a dataset that failed validation.", file=out)
+    return True
+
+
+def _print_plan(plan: UploadPlan, root: Path, out: TextIO) -> None:
+    bucket, prefix = plan.bucket, plan.prefix
     total = len(plan.to_upload) + len(plan.unchanged) + 1
     print(
         f"{total} files: {len(plan.to_upload)} to upload ({plan.upload_bytes:,} bytes), "
@@ -386,21 +414,37 @@ def upload_dataset(
             file=out,
         )
 
+
+def _upload_files(
+    s3: Any, plan: UploadPlan, config: TransferConfig, progress: bool, out: TextIO
+) -> list[str] | None:
+    """Every file but data.yaml; the keys uploaded, or ``None`` when any failed."""
     try:
-        uploaded, failed = transfer(s3, bucket, plan.to_upload, config, progress=progress)
+        uploaded, failed = transfer(s3, plan.bucket, plan.to_upload, config, progress=progress)
     except (ClientError, BotoCoreError) as exc:
         uploaded, failed = [], {"*": _describe_error(exc)}
-    if failed:
-        for key, reason in sorted(failed.items()):
-            print(f"failed: {key}: {reason}", file=out)
-        print(
-            f"{len(uploaded)} of {len(plan.to_upload)} files uploaded, {len(failed)} failed. "
-            "data.yaml was NOT uploaded, so no training started. Run the same command again "
-            "to resume: files already uploaded are skipped.",
-            file=out,
-        )
-        return 1
+    if not failed:
+        return uploaded
+    for key, reason in sorted(failed.items()):
+        print(f"failed: {key}: {reason}", file=out)
+    print(
+        f"{len(uploaded)} of {len(plan.to_upload)} files uploaded, {len(failed)} failed. "
+        "data.yaml was NOT uploaded, so no training started. Run the same command again "
+        "to resume: files already uploaded are skipped.",
+        file=out,
+    )
+    return None
 
+
+def _upload_data_yaml(
+    s3: Any,
+    plan: UploadPlan,
+    uploaded: list[str],
+    config: TransferConfig,
+    retrain: bool,
+    out: TextIO,
+) -> int:
+    bucket, prefix = plan.bucket, plan.prefix
     if plan.data_yaml_unchanged and not uploaded and not retrain:
         print(
             "Nothing changed since the last upload, so data.yaml was not uploaded again and no "
@@ -429,6 +473,73 @@ def upload_dataset(
     return 0
 
 
+# A dataset zip (issue 15): one object, so one (multipart) transfer and no ordering.
+
+
+def parse_zip_destination(uri: str) -> tuple[str, str]:
+    """``s3://bucket/datasets/<name>.zip`` -> (bucket, key); raises UploadError."""
+    match = _DEST_PATTERN.match(uri.strip())
+    key = match["key"].lstrip("/") if match else ""
+    if not match or not key.lower().endswith(ZIP_SUFFIX) or "/" not in key.rstrip("/"):
+        raise UploadError(
+            f"destination {uri!r} is not a zip key: use s3://<DatasetBucket>/datasets/<name>.zip"
+        )
+    if len(key.rsplit("/", 1)[-1]) <= len(ZIP_SUFFIX):
+        raise UploadError(f"destination {uri!r} names no dataset: use .../datasets/<name>.zip")
+    return match["bucket"], key
+
+
+def upload_zip(
+    path: Path,
+    destination: str,
+    *,
+    force: bool,
+    retrain: bool,
+    config: TransferConfig,
+    progress: bool,
+    out: TextIO,
+    validator: Validator,
+) -> int:
+    """Upload one dataset zip (multipart above 8 MiB, with progress); skip it if unchanged."""
+    try:
+        bucket, key = parse_zip_destination(destination)
+        if not path.is_file():
+            raise UploadError(f"{path}: no such file")
+    except UploadError as exc:
+        print(f"error: {exc}", file=out)
+        return EXIT_USAGE
+    if not _ZIP_KEY.match(key):
+        note = (
+            "the launcher only sees it if the stack's DatasetPrefix covers it (default datasets/)"
+        )
+        print(f"note: {key} is not datasets/<name>.zip; {note}.", file=out)
+    if not validated_first(path, validator, force, out):
+        return 1
+    s3 = aws.client("s3")
+    local = hash_file(LocalFile(path, key, path.stat().st_size), config)
+    try:
+        current = list_remote(s3, bucket, key).get(key)
+        md5 = _remote_md5(s3, bucket, key) if current and current.etag != local.etag else None
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: cannot read s3://{bucket}/{key}: {_describe_error(exc)}", file=out)
+        return 1
+    if is_unchanged(local, current, md5) and not retrain:
+        again = "Pass --retrain to upload it again and train again."
+        print(f"s3://{bucket}/{key} already holds this zip; no new job starts. {again}", file=out)
+        return 0
+    print(f"Uploading {path.name} ({local.size:,} bytes) ...", file=out)
+    try:
+        _, failed = transfer(s3, bucket, [local], config, progress=progress, label="zip")
+    except (ClientError, BotoCoreError) as exc:
+        failed = {key: _describe_error(exc)}
+    if failed:
+        print(f"failed: {key}: {failed[key]}. Run the same command again.", file=out)
+        return 1
+    print(f"Uploaded {path.name} to s3://{bucket}/{key}.", file=out)
+    print(what_happens_next(bucket, key), file=out)
+    return 0
+
+
 # The command line: arguments, then the call above.
 
 
@@ -440,8 +551,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "starts training). Files already in S3 with the same size and checksum are skipped, so "
         "an interrupted upload resumes. Exit 0 done, 1 refused or failed, 2 usage error.",
     )
-    p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
-    p.add_argument("destination", metavar="S3_URI", help="s3://<DatasetBucket>/datasets/<name>/")
+    p.add_argument(
+        "path", metavar="PATH", help="local dataset folder (or its data.yaml), or a dataset .zip"
+    )
+    p.add_argument(
+        "destination",
+        metavar="S3_URI",
+        help="s3://<DatasetBucket>/datasets/<name>/ (a zip: s3://<DatasetBucket>/datasets/<name>.zip)",
+    )
     p.add_argument("--force", action="store_true", help="upload even if validation fails")
     p.add_argument(
         "--retrain",

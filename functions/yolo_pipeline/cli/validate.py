@@ -12,12 +12,14 @@ from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "validate",
-        help="check a YOLO dataset (folder, its data.yaml, or s3://bucket/prefix/)",
+        help="check a YOLO dataset (folder, its data.yaml, a .zip, or s3://bucket/prefix/)",
         description="Check a YOLO dataset the way training will read it. Exit 0 when valid "
         "(warnings allowed), 1 when invalid, 2 on a usage error.",
     )
     p.add_argument(
-        "path", metavar="PATH", help="dataset folder, its data.yaml, or s3://bucket/prefix/"
+        "path",
+        metavar="PATH",
+        help="dataset folder, its data.yaml, a .zip, or s3://bucket/prefix/ (or .../x.zip)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--max-items", type=int, default=20, help="findings listed per section")

@@ -9,6 +9,8 @@ from typing import Any
 
 from yolo_pipeline.container.errors import UserError
 from yolo_pipeline.container.layout import CHANNEL, Layout
+from yolo_pipeline.container.zip_extract import dataset_folder
+from yolo_pipeline.dataset.zip_reader import ArchiveError
 from yolo_pipeline.training.hyperparameters import check_hyperparameters, decode_hyperparameters
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,14 @@ def read_hyperparameters(layout: Layout) -> dict[str, Any]:
 
 
 def dataset_channel(layout: Layout) -> Path:
-    """The 'dataset' channel's folder, or a UserError naming the missing channel."""
+    """The dataset folder: the 'dataset' channel itself, or, when it holds one zip, that zip
+    unpacked to local disk under the zip reader's rules; a UserError otherwise."""
     if not layout.channel.is_dir():
         raise UserError(
             f"No '{CHANNEL}' input channel: {layout.channel} does not exist. "
             f"Start the job with an InputDataConfig channel named '{CHANNEL}'."
         )
-    return layout.channel
+    try:
+        return dataset_folder(layout.channel, layout.root / "unzipped-dataset")
+    except ArchiveError as exc:
+        raise UserError(f"The dataset zip is refused: {exc} ({exc.hint}).") from exc

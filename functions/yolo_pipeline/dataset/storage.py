@@ -184,6 +184,25 @@ class S3Storage(BoundedReads):
         self.client = client
         self._files: list[FileInfo] | None = None
         self._lock = threading.Lock()
+        self._bulk: Any = None  # s3_bulk.ObstoreReader, made on first use
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int | None = None,
+    ) -> Iterator[tuple[str, T]]:
+        """Label reads through obstore (a quarter of botocore's CPU per GET), else boto3."""
+        from yolo_pipeline.dataset import s3_bulk
+
+        if not s3_bulk.enabled():
+            return super().map_read(paths, fn, max_workers)
+        if self._bulk is None:
+            cut = len(self.prefix)
+            self._bulk = s3_bulk.ObstoreReader(
+                self.client, self.bucket, lambda key: self.read_bytes(key[cut:])
+            )
+        return s3_bulk.map_read_obstore(self._bulk, self.prefix, paths, fn)
 
     def list_files(self) -> list[FileInfo]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -256,8 +275,14 @@ def open_location(location: str, client: Any | None = None) -> tuple[Storage, st
     """Storage and data.yaml name for a folder, its data.yaml, or an s3:// prefix/URI.
 
     Raises ``FileNotFoundError`` for a local path that does not exist and ``ValueError``
-    for a malformed S3 URI (the CLI turns both into a usage error).
+    for a malformed S3 URI (the CLI turns both into a usage error). A ``.zip`` (local or
+    S3) opens as a ``ZipStorage`` whose root is where its data.yaml sits.
     """
+    is_file = not location.startswith("s3://") and Path(location).expanduser().is_file()
+    if location.lower().endswith(".zip") and (is_file or location.startswith("s3://")):
+        from yolo_pipeline.dataset.zip_storage import open_zip
+
+        return open_zip(location, client=client), "data.yaml"
     if location.startswith("s3://"):
         bucket, key = split_s3_uri(location)
         name = "data.yaml"

@@ -8,6 +8,7 @@ bounded concurrency, keeping a small summary per file. Every problem is a ``Find
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from yolo_pipeline.dataset.labels import (
     summarize_notes,
 )
 from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
+from yolo_pipeline.dataset.zip_reader import ArchiveError
 
 MAX_LABEL_PROBLEMS = 20  # label problems listed in a report; the rest are counted
 MAX_EXAMPLES = 3
@@ -239,8 +241,12 @@ def _read_list_file(
 def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
     """Validate the dataset in ``storage`` whose config is ``data_yaml``; never raises."""
     report = Report(location=storage.uri, valid=False)
+    refused: Finding | None = None
     try:
         _validate(storage, data_yaml, report)
+    except ArchiveError as exc:  # a refused zip (issue 15): named by its entry, never retried
+        archive = storage.uri.rstrip("/").rsplit("/", 1)[-1]
+        refused = error(exc.path or archive, str(exc), hint=exc.hint)
     except StorageError as exc:
         report.errors.append(error(data_yaml, str(exc), hint="check the location and access"))
     except Exception as exc:  # a report is always better than a traceback
@@ -251,8 +257,19 @@ def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
                 hint="please report this with the dataset layout",
             )
         )
+    _name_in_archive(report, storage)
+    if refused is not None:
+        report.errors.append(refused)
     report.valid = not report.errors
     return report
+
+
+def _name_in_archive(report: Report, storage: Storage) -> None:
+    """In a zip whose dataset sits in a top folder, name files as the archive does."""
+    root = str(getattr(storage, "archive_root", ""))
+    if root:
+        for items in (report.errors, report.warnings):
+            items[:] = [dataclasses.replace(f, file=root + f.file) for f in items]
 
 
 def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa: C901, PLR0912, PLR0915 (to split, issue 10)

@@ -18,6 +18,7 @@ from yolo_pipeline.aws.email import (
     training_job_console_url,
     training_job_logs_url,
 )
+from yolo_pipeline.contract import ZIP_SUFFIX
 from yolo_pipeline.dataset.findings import Finding
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
@@ -109,8 +110,39 @@ def render_rejection(
     lines += _findings_block("Problems to fix", errors)
     lines += _findings_block("Warnings", warnings)
     lines += _heading("What to do next")
-    if not refused_by_sagemaker and looks_incomplete(errors):
-        lines += [
+    lines += _next_steps(
+        dataset_uri, incomplete=not refused_by_sagemaker and looks_incomplete(errors)
+    )
+    status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
+    return Email(
+        subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
+        body="\n".join(lines) + "\n",
+        attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
+    )
+
+
+# A folder's ceiling for one check (launcher/limits.py; here to keep emails import-light).
+FOLDER_MAX_LABEL_FILES = 1_000_000
+
+
+def _size_note(stats: Mapping[str, Any], dataset_uri: str) -> list[str]:
+    """For a large folder: how close it is to what one check can read, and the way past."""
+    read = stats.get("label_files_read")
+    if dataset_uri.lower().endswith(ZIP_SUFFIX) or not isinstance(read, int):
+        return []
+    if read < FOLDER_MAX_LABEL_FILES // 10:
+        return []
+    text = (
+        f"Size:     {read:,} label files checked; one check of a folder reads up to "
+        f"{FOLDER_MAX_LABEL_FILES:,}. Larger datasets: upload them as one .zip (only its "
+        "labels are read, whatever its size)."
+    )
+    return textwrap.wrap(text, WIDTH, subsequent_indent=" " * 10, break_on_hyphens=False)
+
+
+def _next_steps(dataset_uri: str, incomplete: bool = False) -> list[str]:
+    if incomplete and not dataset_uri.lower().endswith(ZIP_SUFFIX):
+        return [
             "The folder looks incomplete: the upload may have stopped half way.",
             "1. Upload what is missing (sync only sends what is not there yet):",
             f"     aws s3 sync ./your-dataset {shlex.quote(dataset_uri)}",
@@ -118,21 +150,24 @@ def render_rejection(
             f"     aws s3 cp ./your-dataset/data.yaml {shlex.quote(dataset_uri + 'data.yaml')}",
             "   or both steps in one, data.yaml last:",
             f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
+            "",
+            "Nothing you uploaded was changed or deleted.",
         ]
+    if dataset_uri.lower().endswith(ZIP_SUFFIX):  # one object: replacing it starts a check
+        local, what = "./your-dataset.zip", "Upload the fixed zip (its upload starts a new check):"
     else:
-        lines += [
-            "1. Fix the problems above in your copy of the dataset, and check it:",
-            "     yolo-pipeline validate ./your-dataset",
-            "2. Upload the fixed files, data.yaml last (its upload starts a new check):",
-            f"     yolo-pipeline upload ./your-dataset {shlex.quote(dataset_uri)}",
-        ]
-    lines += ["", "Nothing you uploaded was changed or deleted."]
-    status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
-    return Email(
-        subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
-        body="\n".join(lines) + "\n",
-        attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
-    )
+        local, what = (
+            "./your-dataset",
+            "Upload the fixed files, data.yaml last (its upload starts a new check):",
+        )
+    return [
+        "1. Fix the problems above in your copy of the dataset, and check it:",
+        f"     yolo-pipeline validate {local}",
+        f"2. {what}",
+        f"     yolo-pipeline upload {local} {shlex.quote(dataset_uri)}",
+        "",
+        "Nothing you uploaded was changed or deleted.",
+    ]
 
 
 def _split_table(stats: Mapping[str, Any]) -> list[str]:
@@ -211,6 +246,7 @@ def render_started(
         if stats.get("task"):
             lines.append(f"Task:     {stats['task']}")
         lines.append(f"Classes:  {_class_line(stats)}")
+        lines += _size_note(stats, dataset_uri)
         if table:
             lines += ["", *table]
     lines += _findings_block("Warnings", warnings)

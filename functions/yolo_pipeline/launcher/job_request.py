@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from yolo_pipeline.contract import TAG_DATA_YAML_ETAG, TAG_DATASET_URI, TAG_PIPELINE
+from yolo_pipeline.contract import TAG_DATA_YAML_ETAG, TAG_DATASET_URI, TAG_PIPELINE, ZIP_SUFFIX
 from yolo_pipeline.training.config import SageMakerOptions
 from yolo_pipeline.training.hyperparameters import encode_hyperparameters
 from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
@@ -70,14 +70,16 @@ def build_training_job_request(
     data_yaml_version: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
 ) -> dict[str, Any]:
-    """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml).
+    """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml, or
+    a dataset zip: S3Prefix with the exact key brings that one object into the channel).
 
     ``train_args`` are the checked Ultralytics arguments from training.yaml; they are sent
     as string hyperparameters (ValueError past SageMaker's 100 entries / 2,500 chars).
     """
     if not dataset_uri.startswith("s3://"):
         raise ValueError(f"dataset_uri must be an s3:// folder, got {dataset_uri!r}")
-    dataset_folder = dataset_uri if dataset_uri.endswith("/") else dataset_uri + "/"
+    is_zip = dataset_uri.lower().endswith(ZIP_SUFFIX)
+    dataset_folder = dataset_uri if dataset_uri.endswith("/") or is_zip else dataset_uri + "/"
     runtime = min(options.max_runtime_seconds, MAX_SECONDS)
     tags = [
         {"Key": TAG_PIPELINE, "Value": tag_value(pipeline_name)},

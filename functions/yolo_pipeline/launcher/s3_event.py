@@ -16,12 +16,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
-from yolo_pipeline.contract import DATA_YAML
+from yolo_pipeline.contract import DATA_YAML, ZIP_SUFFIX
 
 
 @dataclass(frozen=True)
 class Upload:
-    """A data.yaml write under the dataset prefix: the trigger for one training job."""
+    """A data.yaml (or dataset zip) write under the dataset prefix: one training job."""
 
     bucket: str
     key: str  # decoded, e.g. "datasets/my set/data.yaml"
@@ -32,9 +32,24 @@ class Upload:
     reason: str = ""
 
     @property
+    def is_zip(self) -> bool:
+        """A ``<prefix><name>.zip`` upload: one object, complete by nature (issue 15)."""
+        return self.key.lower().endswith(ZIP_SUFFIX)
+
+    @property
     def folder(self) -> str:
-        """The dataset folder key, with a trailing slash: ``datasets/my set/``."""
+        """The dataset folder key, with a trailing slash: ``datasets/my set/``.
+
+        For a zip, the key without ``.zip`` and with a slash (the name its job carries).
+        """
+        if self.is_zip:
+            return self.key[: -len(ZIP_SUFFIX)] + "/"
         return self.key[: -len(DATA_YAML)]
+
+    @property
+    def dataset_uri(self) -> str:
+        """What the job trains on: the folder (``s3://b/datasets/x/``) or the zip object."""
+        return self.uri if self.is_zip else self.folder_uri
 
     @property
     def uri(self) -> str:
@@ -72,6 +87,12 @@ class Upload:
         )
 
 
+def _is_dataset_zip(key: str, prefix: str) -> bool:
+    """``<prefix><name>.zip`` directly under the prefix (a zip inside a folder is data)."""
+    name = key[len(prefix) :]
+    return name.lower().endswith(ZIP_SUFFIX) and "/" not in name and len(name) > len(ZIP_SUFFIX)
+
+
 @dataclass(frozen=True)
 class Ignored:
     """An event the launcher does not act on, and why (logged, never an error)."""
@@ -98,9 +119,11 @@ def parse_upload(event: dict[str, Any], dataset_prefix: str) -> Upload | Ignored
     prefix = dataset_prefix.lstrip("/")
     if not key.startswith(prefix):
         return Ignored(f"key {key!r} is outside the dataset prefix {prefix!r}")
-    if key.rsplit("/", 1)[-1] != DATA_YAML or len(key) <= len(prefix) + len(DATA_YAML) + 1:
+    if _is_dataset_zip(key, prefix):
+        pass  # <prefix><name>.zip (issue 15)
+    elif key.rsplit("/", 1)[-1] != DATA_YAML or len(key) <= len(prefix) + len(DATA_YAML) + 1:
         return Ignored(f"key {key!r} is not <prefix><dataset>/{DATA_YAML}")
-    if not key[len(prefix) : -len(DATA_YAML)].strip("/"):
+    if not _is_dataset_zip(key, prefix) and not key[len(prefix) : -len(DATA_YAML)].strip("/"):
         return Ignored(f"key {key!r} has no dataset folder")
     version = raw_object.get("version-id")
     return Upload(

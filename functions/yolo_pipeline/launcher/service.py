@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -37,6 +37,8 @@ from yolo_pipeline.dataset.storage import (
     StorageError,
 )
 from yolo_pipeline.dataset.validation import validate_dataset
+from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 from yolo_pipeline.launcher.emails import (
     render_no_image,
     render_quota,
@@ -47,6 +49,7 @@ from yolo_pipeline.launcher.emails import (
 from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launcher.limits import folder_too_big
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide, defer_seconds
@@ -87,14 +90,22 @@ class _RecordingStorage(BoundedReads):
     "your dataset is invalid", so the launcher checks ``failures`` and raises instead.
     """
 
-    def __init__(self, inner: S3Storage) -> None:
+    def __init__(self, inner: S3Storage | ZipStorage) -> None:
         self.inner = inner
         self.uri = inner.uri
         self.failures: list[str] = []
+        self.refused = False  # a zip refused as unsafe: reported once, never read again
+
+    @property
+    def archive_root(self) -> str:
+        return getattr(self.inner, "archive_root", "")
 
     def list_files(self) -> list[FileInfo]:
         try:
             return self.inner.list_files()
+        except ArchiveError:
+            self.refused = True
+            raise  # a refused zip is the user's to fix
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
@@ -102,11 +113,33 @@ class _RecordingStorage(BoundedReads):
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         try:
             return self.inner.read_bytes(path, max_bytes)
-        except FileTooLargeError:
+        except (FileTooLargeError, ArchiveError):
             raise  # the user's file, the user's problem
         except StorageError as exc:
             self.failures.append(str(exc))
             raise
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int | None = None,
+    ) -> Iterator[tuple[str, T]]:
+        # The inner storage's own bulk reads (a zip's coalesced spans), failures recorded.
+        try:
+            yield from self.inner.map_read(paths, fn, max_workers)
+        except (FileTooLargeError, ArchiveError):
+            raise
+        except StorageError as exc:
+            self.failures.append(str(exc))
+            raise
+
+
+def _folder_too_big(storage: _RecordingStorage) -> Any:
+    try:
+        return folder_too_big(storage)
+    except StorageError:
+        return None  # recorded; validate_dataset reports it and the launch raises below
 
 
 def _head(s3: Any, bucket: str, key: str) -> Head | None:
@@ -289,18 +322,22 @@ class Launcher:
             return {"status": "ignored", "reason": parsed.reason}
         attempt = attempt or Attempt()
         logger.append_keys(
-            dataset=parsed.folder_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
+            dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
         )
         decision = self._settle(parsed, attempt)
         if decision.action == "drop":
             logger.info("Event superseded; dropped", extra={"reason": decision.reason})
             metrics.add_metric(name="UploadSuperseded", unit=MetricUnit.Count, value=1)
-            return {"status": "superseded", "dataset": parsed.folder_uri, "reason": decision.reason}
+            return {
+                "status": "superseded",
+                "dataset": parsed.dataset_uri,
+                "reason": decision.reason,
+            }
         if decision.action == "defer":
             sent = self._defer(parsed, attempt, decision, body or json.dumps(event))
             return {
                 "status": "deferred",
-                "dataset": parsed.folder_uri,
+                "dataset": parsed.dataset_uri,
                 "reason": decision.reason,
                 "delay_seconds": decision.delay_seconds,
                 "sent": sent,
@@ -376,7 +413,7 @@ class Launcher:
         name = job_name(
             settings.job_name_prefix, up.dataset_name(settings.dataset_prefix), up.identity_hash()
         )
-        logger.append_keys(dataset=up.folder_uri, job_name=name)
+        logger.append_keys(dataset=up.dataset_uri, job_name=name)
         tracer.put_annotation("job_name", name)
         waited = settings.max_settle_seconds if still_changing else None
 
@@ -386,23 +423,31 @@ class Launcher:
         if errors:
             logger.info("Dataset rejected", extra={"errors": len(errors)})
             email = render_rejection(
-                dataset_uri=up.folder_uri,
+                dataset_uri=up.dataset_uri,
                 errors=errors,
                 warnings=warnings,
                 prefix=settings.job_name_prefix,
             )
             self._send(email if waited is None else with_still_changing_note(email, waited))
             metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
-            return {"status": "rejected", "dataset": up.folder_uri, "errors": len(errors)}
+            return {"status": "rejected", "dataset": up.dataset_uri, "errors": len(errors)}
         return self._start(up, name, report, config, warnings, waited)
 
     def _check(self, up: Upload) -> tuple[Any, Any, list[Finding]]:
-        """Validate the folder and parse its training.yaml; S3 failures raise."""
-        storage = _RecordingStorage(S3Storage(up.bucket, up.folder, client=aws.client("s3")))
-        report = validate_dataset(storage, DATA_YAML)
+        """Validate the folder (or zip) and parse its training.yaml; S3 failures raise."""
+        inner = (
+            ZipStorage(S3ZipObject(up.bucket, up.key, client=aws.client("s3")))
+            if up.is_zip
+            else S3Storage(up.bucket, up.folder, client=aws.client("s3"))
+        )
+        storage = _RecordingStorage(inner)
+        report = (None if up.is_zip else _folder_too_big(storage)) or validate_dataset(
+            storage, DATA_YAML
+        )
         training_text: bytes | None = None
         training_problems: list[Finding] = []
-        if not storage.failures and any(f.path == TRAINING_YAML for f in storage.list_files()):
+        listed = not storage.failures and not storage.refused
+        if listed and any(f.path == TRAINING_YAML for f in storage.list_files()):
             try:
                 training_text = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
             except FileTooLargeError:
@@ -429,7 +474,7 @@ class Launcher:
         waited: int | None,
     ) -> dict[str, Any]:
         """CreateTrainingJob, then the start email (exactly once, across retries)."""
-        settings, options, dataset_uri = self.settings, config.sagemaker, up.folder_uri
+        settings, options, dataset_uri = self.settings, config.sagemaker, up.dataset_uri
         if not self.image_guard.present(settings.training_image_uri):
             return self._no_image(dataset_uri, name)
         request = build_training_job_request(

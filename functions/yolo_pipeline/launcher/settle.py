@@ -178,6 +178,8 @@ def decide(
     if reason := superseded_reason(upload, head):
         return Decision("drop", reason)
     assert head is not None  # superseded_reason says "gone" otherwise
+    if upload.is_zip:
+        return Decision("launch", "a zip is one object: complete when it arrives")
     if is_marked_complete(head.metadata):
         return Decision("launch", "data.yaml is marked complete by yolo-pipeline upload")
     if settle_seconds == 0:
