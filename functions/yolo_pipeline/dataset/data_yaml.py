@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.keypoints import check_keypoint_keys
 
 MAX_DATA_YAML_BYTES = 1024 * 1024
 SPLITS = ("train", "val", "test")
@@ -379,6 +380,8 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
                     hint="remove it or check its spelling",
                 )
             )
+
+    out += check_keypoint_keys(extras, lines, file)  # pose keys (issue 12)
 
     path = data.get("path")
     if path is not None and str(path).strip() not in {"", ".", "./"}:
