@@ -29,6 +29,7 @@ LAUNCHER_ENV = {
     "JOB_NAME_PREFIX": "yolo",
     "OUTPUT_S3_URI": "s3://yolo-artifacts-123456789012/models/",
     "CHECKPOINT_S3_URI": "s3://yolo-artifacts-123456789012/checkpoints/",
+    "WEIGHTS_S3_URI": f"s3://{BUCKET}/weights/",
     "DATASET_PREFIX": "datasets/",
 }
 

@@ -12,10 +12,16 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from yolo_pipeline.contract import TAG_DATA_YAML_ETAG, TAG_DATASET_URI, TAG_PIPELINE
+from yolo_pipeline.contract import (
+    CHANNEL_WEIGHTS,
+    TAG_DATA_YAML_ETAG,
+    TAG_DATASET_URI,
+    TAG_PIPELINE,
+)
 from yolo_pipeline.training.config import SageMakerOptions
 from yolo_pipeline.training.hyperparameters import encode_hyperparameters
-from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
+from yolo_pipeline.training.metric_line import metric_definitions
+from yolo_pipeline.training.tasks import Task, is_task
 
 CHANNEL = "dataset"  # /opt/ml/input/data/dataset/ in the container
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
@@ -69,12 +75,13 @@ def build_training_job_request(
     data_yaml_etag: str = "",
     data_yaml_version: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
+    weights_uri: str | None = None,
 ) -> dict[str, Any]:
     """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml).
 
-    ``train_args`` are the checked Ultralytics arguments from training.yaml; they are sent
-    as string hyperparameters (ValueError past SageMaker's 100 entries / 2,500 chars).
-    """
+    ``train_args``: the checked Ultralytics arguments (``model`` and ``task`` included), sent
+    as strings (ValueError past SageMaker's limits). ``weights_uri``: the user's weights
+    object, the ``weights`` channel."""
     if not dataset_uri.startswith("s3://"):
         raise ValueError(f"dataset_uri must be an s3:// folder, got {dataset_uri!r}")
     dataset_folder = dataset_uri if dataset_uri.endswith("/") else dataset_uri + "/"
@@ -94,7 +101,7 @@ def build_training_job_request(
         "AlgorithmSpecification": {
             "TrainingImage": image_uri,
             "TrainingInputMode": options.input_mode,
-            "MetricDefinitions": [dict(m) for m in METRIC_DEFINITIONS],
+            "MetricDefinitions": metric_definitions(_task(train_args)),
             "EnableSageMakerMetricsTimeSeries": True,
         },
         "HyperParameters": encode_hyperparameters(dict(train_args or {})),
@@ -124,6 +131,8 @@ def build_training_job_request(
         "Environment": dict(ENVIRONMENT),
         "Tags": tags,
     }
+    if weights_uri:
+        request["InputDataConfig"].append(_weights_channel(weights_uri))
     if options.spot:
         stopping["MaxWaitTimeInSeconds"] = spot_wait_seconds(runtime)
         # One sub-prefix per job, so a restarted spot job resumes only its own run.
@@ -132,3 +141,27 @@ def build_training_job_request(
             "LocalPath": CHECKPOINT_LOCAL_PATH,
         }
     return request
+
+
+def _task(train_args: Mapping[str, Any] | None) -> Task:
+    task = (train_args or {}).get("task")
+    return task if is_task(task) else "detect"
+
+
+def _weights_channel(uri: str) -> dict[str, Any]:
+    """One object as a channel: an S3Prefix of its full key (the container takes the file of
+    exactly that name, so a neighbour sharing the prefix is never used). File mode: a
+    checkpoint is read once, whole."""
+    if not uri.startswith("s3://") or uri.endswith("/"):
+        raise ValueError(f"weights_uri must be one s3:// object, got {uri!r}")
+    return {
+        "ChannelName": CHANNEL_WEIGHTS,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }

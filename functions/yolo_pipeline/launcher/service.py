@@ -34,6 +34,7 @@ from yolo_pipeline.dataset.validation import validate_dataset
 from yolo_pipeline.launcher.emails import render_quota, render_rejection, render_started
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launcher.model_source import choose_model
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
@@ -228,18 +229,20 @@ class Launcher:
         errors = [*report.errors, *training_problems, *config.errors]
         warnings = [*report.warnings, *config.warnings]
         if errors:
-            logger.info("Dataset rejected", extra={"errors": len(errors)})
-            self._send(
-                render_rejection(
-                    dataset_uri=dataset_uri,
-                    errors=errors,
-                    warnings=warnings,
-                    prefix=settings.job_name_prefix,
-                )
-            )
-            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
-            return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
+            return self._reject(dataset_uri, errors, warnings)
 
+        # wiring (issue 12): the model and task, and the user's weights as a channel.
+        choice = choose_model(
+            config.train_args,
+            report.stats.get("task", "detect"),
+            weights_s3_uri=settings.weights_s3_uri,
+            job_name_prefix=settings.job_name_prefix,
+            s3=aws.client("s3"),
+            sagemaker=aws.client("sagemaker"),
+        )
+        if choice.problems:
+            return self._reject(dataset_uri, choice.problems, warnings)
+        train_args = {**config.train_args, "model": choice.model, "task": choice.task}
         options = config.sagemaker
         request = build_training_job_request(
             job_name=name,
@@ -249,10 +252,11 @@ class Launcher:
             output_s3_uri=settings.output_s3_uri,
             checkpoint_s3_uri=settings.checkpoint_s3_uri,
             options=options,
-            train_args=config.train_args,
+            train_args=train_args,
             data_yaml_etag=up.etag,
             data_yaml_version=up.version_id,
             pipeline_name=settings.pipeline_name,
+            weights_uri=choice.weights_uri,
         )
         started_email = render_started(
             prefix=settings.job_name_prefix,
@@ -296,6 +300,21 @@ class Launcher:
         self._send_once(started_marker, IDEMPOTENCY_TTL_SECONDS, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
+
+    def _reject(
+        self, dataset_uri: str, errors: list[Finding], warnings: list[Finding]
+    ) -> dict[str, Any]:
+        logger.info("Dataset rejected", extra={"errors": len(errors)})
+        self._send(
+            render_rejection(
+                dataset_uri=dataset_uri,
+                errors=errors,
+                warnings=warnings,
+                prefix=self.settings.job_name_prefix,
+            )
+        )
+        metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "dataset": dataset_uri, "errors": len(errors)}
 
     def _on_create_error(
         self,

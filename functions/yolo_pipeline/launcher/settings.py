@@ -39,6 +39,7 @@ class LauncherSettings:
     volume_size_gb: int = 50
     input_mode: str = "File"
     pipeline_name: str = "yolo-on-upload"  # tagged on every job (env PIPELINE_NAME)
+    weights_s3_uri: str = ""  # users' own .pt files (env WEIGHTS_S3_URI); "" = none
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
@@ -77,4 +78,5 @@ class LauncherSettings:
             volume_size_gb=integer(env, "VOLUME_SIZE_GB", 50, 1, 16384),
             input_mode=input_mode,
             pipeline_name=env_get(env, "PIPELINE_NAME", "yolo-on-upload"),
+            weights_s3_uri=s3_uri(env, "WEIGHTS_S3_URI") if env.get("WEIGHTS_S3_URI") else "",
         )

@@ -15,7 +15,7 @@ Pure and Lambda-safe: no Ultralytics import.
 from __future__ import annotations
 
 import re
-from typing import Final, Literal, cast
+from typing import Final, Literal, TypeGuard
 
 Task = Literal["detect", "segment", "pose", "obb"]
 TASKS: Final[tuple[Task, ...]] = ("detect", "segment", "pose", "obb")
@@ -37,7 +37,7 @@ _YOLO_NAME = re.compile(
 _CLASSIFY = re.compile(r"-cls(?:-|$)")
 
 
-def is_task(value: object) -> bool:
+def is_task(value: object) -> TypeGuard[Task]:
     return value in TASKS
 
 
@@ -69,7 +69,7 @@ def resolve_task(
     when the caller knows it.
     """
     if is_task(explicit):
-        return cast(Task, explicit)
+        return explicit
     named = task_from_model(model) if model else None
     return named or model_task or dataset_task
 
