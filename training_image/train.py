@@ -41,6 +41,8 @@ HERE = Path(__file__).resolve().parent
 if not (HERE / "yolo_pipeline").is_dir() and (HERE.parent / "functions" / "yolo_pipeline").is_dir():
     sys.path.insert(0, str(HERE.parent / "functions"))
 
+from yolo_pipeline.container import weights as safe_weights  # noqa: E402  # wiring (issue 12)
+from yolo_pipeline.contract import CHANNEL_WEIGHTS  # noqa: E402  # wiring (issue 12)
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
 from yolo_pipeline.dataset.labels import is_image  # noqa: E402
 from yolo_pipeline.training.hyperparameters import (  # noqa: E402
@@ -305,33 +307,22 @@ def select_device(values: Mapping[str, Any]) -> Any:
     return 0 if count == 1 else "cpu"
 
 
-def resolve_model(name: str) -> str:
-    """A baked weight file, an architecture .yaml (built offline), or a clear UserError."""
-    if name.endswith((".yaml", ".yml")):
-        return name
-    for candidate in (Path(name), weights_dir() / name, HERE / name):
-        if candidate.is_file():
-            return str(candidate)
-    raise UserError(
-        f"Model {name!r} is not in the training image and the job cannot download it. "
-        f"Use the default ({CONTAINER_KEYS['model']}), an architecture such as yolo11n.yaml, "
-        f"or rebuild the image with --build-arg MODEL={name}."
-    )
+def resolve_model(layout: Layout, values: Mapping[str, Any]) -> str:
+    """Baked weight, built-in architecture, or the weights channel's file; never the dataset."""
+    try:  # wiring (issue 12): container/weights.py decides
+        return safe_weights.start_model(
+            dict(values),
+            weights_dir(),
+            layout.root / "input" / "data" / CHANNEL_WEIGHTS,
+            Path(tempfile.mkdtemp(prefix="yolo-weights-")),
+        )
+    except safe_weights.WeightsError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def checkpoint_state(last: Path) -> tuple[str, int]:
     """('resumable'|'finished'|'corrupt', saved epoch index) for a last.pt."""
-    import torch
-
-    try:
-        ckpt = torch.load(last, map_location="cpu", weights_only=False)
-    except Exception:  # any unreadable checkpoint is treated the same way
-        return "corrupt", -1
-    epoch = int(ckpt.get("epoch", -1))
-    epochs = int((ckpt.get("train_args") or {}).get("epochs", 0))
-    if ckpt.get("optimizer") is None or epoch < 0 or epoch + 1 >= epochs:
-        return "finished", epoch
-    return "resumable", epoch
+    return safe_weights.checkpoint_state(last)  # wiring (issue 12): a weights_only load
 
 
 def _atomic_save_model(self: Any) -> Any:
@@ -408,6 +399,8 @@ def train(
     from ultralytics import YOLO
 
     train_args = {k: v for k, v in values.items() if k not in CONTAINER_KEYS}
+    if train_args.get("distill_model"):  # wiring (issue 12): a baked teacher only (checked)
+        train_args["distill_model"] = str(weights_dir() / str(train_args["distill_model"]))
     train_args.update(
         data=str(data_yaml),
         project=str(layout.checkpoints),
@@ -419,6 +412,8 @@ def train(
     last = layout.run_dir / "weights" / "last.pt"
     for leftover in (layout.run_dir / "weights").glob("*.pt.tmp"):
         leftover.unlink()  # a save that a kill interrupted; the real file is intact
+    for aside in safe_weights.set_aside_unsafe(layout.run_dir / "weights"):  # wiring (issue 12)
+        log.warning("Checkpoint %s does not load safely (weights_only): set aside", aside)
     resumed: int | None = None
     if last.exists():
         state, epoch = checkpoint_state(last)
@@ -436,11 +431,7 @@ def train(
             log.info("Resuming from %s (epoch %d finished)", last, resumed)
             print(f"Resuming from {last} after epoch {resumed}", flush=True)
 
-    model = YOLO(
-        str(last)
-        if resumed is not None
-        else resolve_model(str(values.get("model") or CONTAINER_KEYS["model"]))
-    )
+    model = YOLO(str(last) if resumed is not None else resolve_model(layout, values))
     for event, callback in metric_callbacks(stop).items():
         model.add_callback(event, callback)
     base = model._smart_load("trainer")
@@ -565,6 +556,7 @@ def write_failure(layout: Layout, exc: BaseException) -> None:
 
 
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
+    safe_weights.enable_safe_load()  # wiring (issue 12): before Ultralytics is imported
     values = read_hyperparameters(layout)
     config = read_data_yaml(layout)
     setup_offline_environment()
