@@ -75,6 +75,25 @@ def headline_label(name: str) -> str:
     return name.removeprefix("val:").replace("_", " ")
 
 
+def task_of(hyperparameters: Mapping[str, object] | None) -> Task:
+    """A job's task from its HyperParameters (``detect`` for jobs from before the key)."""
+    raw = str((hyperparameters or {}).get("task") or "").strip().strip('"')
+    for task in TASKS:
+        if raw == task:
+            return task
+    return "detect"
+
+
+def quality_names(task: Task) -> list[tuple[str, str]]:
+    """(label, metric) of the task's quality metrics, headline kind first: box for detect and
+    OBB; mask then box for segment; pose then box for pose."""
+    kinds = sorted(_TASK_KINDS[task], key=lambda k: k == "B")
+    shown = ("mAP50-95", "mAP50", "precision", "recall")
+    return [
+        (f"{_KINDS[k].replace('_', ' ')}{q}", f"val:{_KINDS[k]}{q}") for k in kinds for q in shown
+    ]
+
+
 METRIC_NAMES: tuple[str, ...] = metric_names("detect")
 
 # A decimal or exponent float; deliberately not nan/inf.
