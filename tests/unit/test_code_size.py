@@ -12,7 +12,6 @@ PENDING: set[str] = {
     "functions/yolo_pipeline/dataset/data_yaml.py:_parse",
     "functions/yolo_pipeline/dataset/data_yaml.py:_parse_names",
     "functions/yolo_pipeline/dataset/validation.py:_validate",
-    "functions/yolo_pipeline/cli/local.py:run_local",
     "functions/yolo_pipeline/launcher/service.py:_launch",
     "functions/yolo_pipeline/cli/upload.py:upload_dataset",
 }
