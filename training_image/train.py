@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 if not (HERE / "yolo_pipeline").is_dir() and (HERE.parent / "functions" / "yolo_pipeline").is_dir():
     sys.path.insert(0, str(HERE.parent / "functions"))
 
+from yolo_pipeline.container import label_scan  # noqa: E402  # wiring (issue 12)
 from yolo_pipeline.container import weights as safe_weights  # noqa: E402  # wiring (issue 12)
 from yolo_pipeline.contract import CHANNEL_WEIGHTS  # noqa: E402  # wiring (issue 12)
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml  # noqa: E402
@@ -244,14 +245,18 @@ def scan_dataset(root: Path, config: DataYaml) -> tuple[DatasetScan, dict[str, l
             )
         found[split] = images
         scan.images[split] = len(images)
-    corrupt = find_corrupt(root, [p for images in found.values() for p in images], config)
-    scan.corrupt = [f"{path.relative_to(root)}: {reason}" for path, reason in corrupt]
-    bad = {path for path, _ in corrupt}
-    if not [p for p in found["train"] if p not in bad]:
-        raise UserError(
-            "Every train image is corrupt or unreadable, e.g. " + "; ".join(scan.corrupt[:3])
-        )
+    # wiring (issue 12): corrupt pairs come from Ultralytics' own scan (container/label_scan.py)
+    # after training, instead of a second pass over every image here.
     return scan, found
+
+
+def corrupt_from_scan(root: Path, record: label_scan.ScanRecord) -> list[str]:
+    """'file: reason' for each pair Ultralytics' scan dropped, channel-relative (issue 12)."""
+    out = []
+    for image, message in label_scan.corrupt_pairs(record):
+        name = image.relative_to(root) if _inside(image, root) else image
+        out.append(f"{name}: {_corrupt_reason(image, message)}")
+    return out
 
 
 def _corrupt_reason(image: Path, ultralytics_message: str) -> str:
@@ -269,27 +274,6 @@ def _corrupt_reason(image: Path, ultralytics_message: str) -> str:
     return (
         ultralytics_message.split("ignoring corrupt image/label:", 1)[-1].strip()[:200] or "corrupt"
     )
-
-
-def find_corrupt(root: Path, images: Sequence[Path], config: DataYaml) -> list[tuple[Path, str]]:
-    """Ultralytics' own per-file check, run up front so what it drops is named, not hidden."""
-    from multiprocessing.pool import ThreadPool
-
-    from ultralytics.data.utils import img2label_paths, verify_image_label
-
-    labels = img2label_paths([str(p) for p in images])
-    jobs = [
-        (str(im), lb, "", False, len(config.names), 0, 0, False)
-        for im, lb in zip(images, labels, strict=True)
-    ]
-    corrupt: list[tuple[Path, str]] = []
-    with ThreadPool(min(8, os.cpu_count() or 1)) as pool:
-        for image, result in zip(
-            images, pool.imap(verify_image_label, jobs, chunksize=64), strict=True
-        ):
-            if result[8]:  # nc: the pair is corrupt and Ultralytics will drop it
-                corrupt.append((image, _corrupt_reason(image, str(result[9]))))
-    return corrupt
 
 
 # --------------------------------------------------------------------------- training
@@ -564,12 +548,8 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     root = layout.channel.resolve()
     scan, _ = scan_dataset(root, config)
     log.info("Dataset: %s images per split", scan.images)
-    if scan.corrupt:
-        log.warning(
-            "%d corrupt image/label file(s) will be skipped by training: %s",
-            len(scan.corrupt),
-            "; ".join(scan.corrupt[:20]) + (" ..." if len(scan.corrupt) > 20 else ""),
-        )
+    record = label_scan.ScanRecord()  # wiring (issue 12)
+    label_scan.install(record)
     scratch = Path(tempfile.mkdtemp(prefix="yolo-data-"))  # the channel may be read-only
     data_yaml = scratch / "data.yaml"
     import yaml
@@ -578,6 +558,13 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
         yaml.safe_dump(sanitized_data_yaml(config, str(root)), sort_keys=False), encoding="utf-8"
     )
     outcome = train(layout, values, data_yaml, stop)
+    scan.corrupt = corrupt_from_scan(root, record)  # wiring (issue 12)
+    if scan.corrupt:
+        log.warning(
+            "%d corrupt image/label file(s) were skipped by training: %s",
+            len(scan.corrupt),
+            "; ".join(scan.corrupt[:20]) + (" ..." if len(scan.corrupt) > 20 else ""),
+        )
     metrics = package(layout, values, outcome, config, scan)
     print("YOLO_FINAL " + json.dumps(metrics["final"]), flush=True)
     log.info("Done: model/ holds %s", ", ".join(sorted(p.name for p in layout.model.iterdir())))

@@ -120,3 +120,11 @@ def test_kpt_shape_and_flip_idx(extra: str, expected: str | None) -> None:
         assert errors == []
     else:
         assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_an_uploaded_label_cache_is_refused(tmp_path: Path) -> None:
+    files = task_dataset("detect")
+    files["labels/train.cache"] = b"\x80\x04 a pickle"
+    report = validate_location(str(write_local(tmp_path, files)))
+    assert not report.valid
+    assert "labels/train.cache: is an Ultralytics label cache" in "\n".join(map(str, report.errors))

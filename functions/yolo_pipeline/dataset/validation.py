@@ -304,6 +304,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
     if report.errors:
         return
     _check_overlap(splits, report, data_yaml)
+    report.errors += _label_caches(index)  # wiring (issue 12)
 
     kpt_shape = kpt_shape_of(config.extras)
     task = _known_task(storage, index, kpt_shape is not None)  # wiring (issue 12)
@@ -441,6 +442,19 @@ def _known_task(storage: Storage, index: _Index, has_kpt_shape: bool) -> Task | 
         return explicit
     named = task_from_model(model) if model else None
     return named or ("pose" if has_kpt_shape else None)
+
+
+def _label_caches(index: _Index) -> list[Finding]:
+    """An uploaded ``*.cache`` is a pickle that Ultralytics loads from next to the labels."""
+    caches = [f.path for f in index.files if f.path.endswith(".cache")]
+    return [
+        error(
+            path,
+            "is an Ultralytics label cache: a pickle, which training would load (run code from)",
+            hint="delete the .cache files from the upload; training rebuilds them",
+        )
+        for path in caches[:MAX_EXAMPLES]
+    ]
 
 
 def _no_kpt_shape(file: str) -> Finding:
