@@ -1,5 +1,5 @@
 """Segment and pose datasets train their own model and log their own metrics (issue 12);
-a pickle planted as a checkpoint never runs."""
+a pickle planted as a checkpoint or a label cache never runs."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ def test_a_planted_pickle_checkpoint_does_not_run(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for name in ("last.pt", "best.pt"):
         (weights / name).write_bytes(pickle.dumps({"epoch": 0, "model": _Planted(str(marker))}))
+    # A label cache is a pickle too (np.load(allow_pickle=True)): never read from the channel.
+    (run.dataset / "labels" / "train.cache").write_bytes(pickle.dumps(_Planted(str(marker))))
     run_train(run)
     assert not marker.exists(), "the planted checkpoint was unpickled"
     assert run.returncode == 0, run.log[-4000:]
