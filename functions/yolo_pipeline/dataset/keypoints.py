@@ -12,6 +12,8 @@ from typing import Any
 
 from yolo_pipeline.dataset.findings import Finding, error
 
+POSE_KEYS = frozenset({"kpt_shape", "flip_idx"})
+
 
 def kpt_shape_of(extras: dict[str, Any]) -> tuple[int, int] | None:
     """``(k, d)`` when data.yaml has a usable ``kpt_shape``, else None."""
