@@ -185,7 +185,12 @@ def test_training_yaml_override_shapes_the_request(
 
     assert result["status"] == "started", launcher_world.emails()
     request = launcher_world.requests[0]
-    assert request["HyperParameters"] == {"epochs": "40", "imgsz": "320"}
+    assert request["HyperParameters"] == {
+        "epochs": "40",
+        "imgsz": "320",
+        "model": "yolo11n.pt",
+        "task": "detect",
+    }
     assert request["ResourceConfig"] == {
         "InstanceType": "ml.g5.xlarge",
         "InstanceCount": 1,

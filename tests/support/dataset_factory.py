@@ -101,6 +101,48 @@ def detect_dataset(
     return files
 
 
+def pose_row(cls: int, i: int = 0, kpt_shape: tuple[int, int] = (3, 3)) -> str:
+    """A box and its ``k`` keypoints (``x y`` or ``x y visible``), all inside the box."""
+    k, d = kpt_shape
+    cx = 0.2 + (i % 5) * 0.1
+    points = []
+    for j in range(k):
+        xy = f"{cx - 0.04 + 0.04 * (j % 3):.3f} {0.45 + 0.05 * (j % 2):.3f}"
+        points.append(xy + (" 2" if d == 3 else ""))
+    return f"{cls} {cx:.3f} 0.500 0.100 0.200 " + " ".join(points)
+
+
+def obb_row(cls: int, i: int = 0) -> str:
+    """Four corners of a (rotated) box."""
+    x = 0.2 + (i % 5) * 0.1
+    return f"{cls} {x:.3f} 0.3 {x + 0.1:.3f} 0.35 {x + 0.05:.3f} 0.5 {x - 0.05:.3f} 0.45"
+
+
+def task_dataset(
+    task: str, n_train: int = 4, n_val: int = 2, kpt_shape: tuple[int, int] = (3, 3)
+) -> Files:
+    """A valid dataset for ``task`` (detect, segment, pose, obb); pose sets get kpt_shape
+    and flip_idx in data.yaml. OBB needs ``task: obb`` (or an OBB model) to be told apart
+    from segment: this adds a training.yaml saying so."""
+    files = detect_dataset(n_train, n_val, segment=task == "segment")
+    rows = {
+        "pose": lambda c, i: pose_row(c, i, kpt_shape),
+        "obb": obb_row,
+    }.get(task)
+    if rows is not None:
+        for path in [p for p in files if p.startswith("labels/")]:
+            i = int(path.rsplit("_", 1)[1].split(".")[0])
+            text = "\n".join(rows(c % 3, i + c) for c in range(i % 3 + 1)) + "\n"
+            files[path] = text.encode()
+    if task == "pose":
+        config = yaml.safe_load(files["data.yaml"])
+        k = kpt_shape[0]
+        files["data.yaml"] = data_yaml(**config, kpt_shape=list(kpt_shape), flip_idx=list(range(k)))
+    if task == "obb":
+        files["training.yaml"] = b"task: obb\n"
+    return files
+
+
 def with_changes(files: Mapping[str, bytes], **changes: bytes | str | None) -> Files:
     """A copy with paths replaced or added; ``None`` removes. Paths hold ``/``, so pass
     them unpacked: ``with_changes(files, **{"labels/train/a.txt": "0 0.5 0.5 0.1 0.1"})``."""

@@ -32,6 +32,7 @@ LAUNCHER_ENV = {
     "JOB_NAME_PREFIX": "yolo",
     "OUTPUT_S3_URI": "s3://yolo-artifacts-123456789012/models/",
     "CHECKPOINT_S3_URI": "s3://yolo-artifacts-123456789012/checkpoints/",
+    "WEIGHTS_S3_URI": f"s3://{BUCKET}/weights/",
     "DATASET_PREFIX": "datasets/",
     # Today's flow on a settled folder; the settle rule's own tests (test_launcher_settle.py)
     # turn the wait on with a moved clock.

@@ -186,12 +186,23 @@ def test_launcher_permissions(resources: Resources) -> None:
     (create,) = statements_with(resources, "StartTrainingFunction", "sagemaker:CreateTrainingJob")
     assert sorted(as_list(create["Action"])) == ["sagemaker:AddTags", "sagemaker:CreateTrainingJob"]
     assert create["Resource"] == TRAINING_JOBS
-    (get,) = statements_with(resources, "StartTrainingFunction", "s3:GetObject")
-    assert as_list(get["Action"]) == ["s3:GetObject"]
-    assert get["Resource"] == {"Fn::Sub": "${DatasetBucket.Arn}/${DatasetPrefix}*"}
-    (listing,) = statements_with(resources, "StartTrainingFunction", "s3:ListBucket")
-    assert listing["Resource"] == BUCKET_ARN
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": {"Fn::Sub": "${DatasetPrefix}*"}}}
+    # Datasets, and a HeadObject of the user's starting weights (issue 12).
+    gets = statements_with(resources, "StartTrainingFunction", "s3:GetObject")
+    assert all(as_list(g["Action"]) == ["s3:GetObject"] for g in gets)
+    assert [g["Resource"] for g in gets] == [
+        {"Fn::Sub": "${DatasetBucket.Arn}/${DatasetPrefix}*"},
+        {"Fn::Sub": "${DatasetBucket.Arn}/${WeightsPrefix}*"},
+    ]
+    listings = statements_with(resources, "StartTrainingFunction", "s3:ListBucket")
+    assert all(listing["Resource"] == BUCKET_ARN for listing in listings)
+    assert [listing["Condition"] for listing in listings] == [
+        {"StringLike": {"s3:prefix": {"Fn::Sub": "${DatasetPrefix}*"}}},
+        {"StringLike": {"s3:prefix": {"Fn::Sub": "${WeightsPrefix}*"}}},
+    ]
+    (describe,) = statements_with(
+        resources, "StartTrainingFunction", "sagemaker:DescribeTrainingJob"
+    )
+    assert describe["Resource"] == TRAINING_JOBS  # model: job:<name> (fine-tuning)
     (publish,) = statements_with(resources, "StartTrainingFunction", "sns:Publish")
     assert publish["Resource"] == TOPIC
     (items,) = statements_with(resources, "StartTrainingFunction", "dynamodb:PutItem")
@@ -267,7 +278,12 @@ def test_sagemaker_role_reads_datasets_and_writes_only_models_and_checkpoints(
         if any(a.startswith("logs:") for a in actions):
             assert all("/aws/sagemaker/TrainingJobs" in r for r in resources_)
     assert writes == {"${DatasetBucket.Arn}/models/*", "${DatasetBucket.Arn}/checkpoints/*"}
-    assert reads == {"${DatasetBucket.Arn}/${DatasetPrefix}*", "${DatasetBucket.Arn}/checkpoints/*"}
+    assert reads == {
+        "${DatasetBucket.Arn}/${DatasetPrefix}*",
+        "${DatasetBucket.Arn}/checkpoints/*",
+        "${DatasetBucket.Arn}/${WeightsPrefix}*",  # the weights channel: a user's .pt
+        "${DatasetBucket.Arn}/models/*",  # or an earlier job's model.tar.gz
+    }
 
 
 # ----------------------------------------------------------------------------- no lost events
@@ -418,6 +434,7 @@ LAUNCHER_ENV = {
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
     "OUTPUT_S3_URI": {"Fn::Sub": "s3://${DatasetBucket}/models/"},
     "CHECKPOINT_S3_URI": {"Fn::Sub": "s3://${DatasetBucket}/checkpoints/"},
+    "WEIGHTS_S3_URI": {"Fn::Sub": "s3://${DatasetBucket}/${WeightsPrefix}"},
     "DATASET_PREFIX": {"Ref": "DatasetPrefix"},
     "INSTANCE_TYPE": {"Ref": "DefaultInstanceType"},
     "ALLOWED_INSTANCE_TYPES": {"Fn::Join": [",", {"Ref": "AllowedInstanceTypes"}]},
@@ -493,6 +510,7 @@ def test_deployed_env_parses_with_the_real_settings(
     bucket = resolver.ref("DatasetBucket")
     assert launcher.output_s3_uri == f"s3://{bucket}/models/"
     assert launcher.checkpoint_s3_uri == f"s3://{bucket}/checkpoints/"
+    assert launcher.weights_s3_uri == f"s3://{bucket}/{resolver.params['WeightsPrefix']}"
     assert launcher.sagemaker_role_arn == resolver.get_att("SageMakerExecutionRole", "Arn")
     assert launcher.notification_topic_arn == resolver.ref("NotificationTopic")
     hours = int(resolver.params["MaxRuntimeHours"])

@@ -87,3 +87,28 @@ def run_train(run: SageMakerRun, timeout: float = 600) -> SageMakerRun:
     run.returncode = proc.returncode
     run.log = proc.stdout + proc.stderr
     return run
+
+
+def retask_shapes(root: Path, task: str) -> None:
+    """Turn a shapes dataset's boxes into segment polygons (the box outline) or pose rows
+    (3 keypoints: centre, left and right middle, all visible) with kpt_shape and flip_idx."""
+    import yaml
+
+    for label in (root / "labels").rglob("*.txt"):
+        rows = []
+        for line in label.read_text(encoding="utf-8").splitlines():
+            c, x, y, w, h = line.split()
+            cx, cy, bw, bh = float(x), float(y), float(w), float(h)
+            x0, x1, y0, y1 = cx - bw / 2, cx + bw / 2, cy - bh / 2, cy + bh / 2
+            if task == "segment":
+                rows.append(
+                    f"{c} {x0:.6f} {y0:.6f} {x1:.6f} {y0:.6f} {x1:.6f} {y1:.6f} {x0:.6f} {y1:.6f}"
+                )
+            else:
+                points = f"{cx:.6f} {cy:.6f} 2 {x0:.6f} {cy:.6f} 2 {x1:.6f} {cy:.6f} 2"
+                rows.append(f"{line} {points}")
+        label.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    if task == "pose":
+        data = yaml.safe_load((root / "data.yaml").read_text(encoding="utf-8"))
+        data.update(kpt_shape=[3, 3], flip_idx=[0, 2, 1])
+        (root / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -64,9 +64,12 @@ def test_local_stops_at_validation_with_the_rejection_email(tmp_path: Path) -> N
 
 def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
     dataset = write_sample_dataset(tmp_path / "shapes", 4, 2, 64, 0)
-    # Passes validation (a model name is only checked for existence inside the image),
-    # then train.py fails the way a SageMaker job would: output/failure and exit 1.
-    (dataset / "training.yaml").write_text("model: yolo11x-missing.pt\nepochs: 1\n")
+    # Passes validation (images are never decoded there), then train.py fails the way a
+    # SageMaker job would: output/failure and exit 1. (A missing model is refused before
+    # training since issue 12.)
+    (dataset / "training.yaml").write_text("model: yolo11n.yaml\nepochs: 1\n")
+    for image in (dataset / "images" / "train").iterdir():
+        image.write_bytes(b"not an image")
     out = io.StringIO()
 
     code = run_local(dataset, workdir=tmp_path / "run", out=out)
@@ -74,7 +77,7 @@ def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
     text = out.getvalue()
     assert code == 1, text[-2000:]
     assert "Subject: [yolo] Failed: shapes" in text
-    assert "yolo11x-missing.pt" in text.split("== 4/4", 1)[1]
+    assert "No valid images" in text.split("== 4/4", 1)[1]
 
 
 def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,3 +85,12 @@ def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["local", str(tmp_path), "--epochs", "0"]) == 2
     assert main(["sample-dataset", str(tmp_path / "s"), "--train", "0"]) == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_missing_model_is_refused_before_training(tmp_path: Path) -> None:
+    dataset = write_sample_dataset(tmp_path / "shapes", 4, 2, 64, 0)
+    (dataset / "training.yaml").write_text("model: yolo11x-missing.pt\nepochs: 1\n")
+    out = io.StringIO()
+    assert run_local(dataset, workdir=tmp_path / "run", out=out) == 1
+    text = out.getvalue()
+    assert "error: model: yolo11x-missing.pt is not in" in text and "== 3/4" not in text

@@ -12,8 +12,6 @@ PENDING: set[str] = {
     "functions/yolo_pipeline/dataset/data_yaml.py:_parse",
     "functions/yolo_pipeline/dataset/data_yaml.py:_parse_names",
     "functions/yolo_pipeline/dataset/validation.py:_validate",
-    "functions/yolo_pipeline/dataset/labels.py:_check_row",
-    "functions/yolo_pipeline/cli/local.py:run_local",
 }
 
 

@@ -63,15 +63,17 @@ def test_models_come_from_the_image_or_are_architectures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("YOLO_WEIGHTS_DIR", raising=False)
+    layout = Layout(tmp_path / "ml", tmp_path)
     assert weights_dir(tmp_path) == tmp_path / "weights"
-    assert resolve_model("yolo11n.yaml", tmp_path) == "yolo11n.yaml"
+    assert resolve_model(layout, {"model": "yolo11n.yaml"}) == "yolo11n.yaml"
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "yolo11n.pt").write_bytes(b"x")
-    assert resolve_model("yolo11n.pt", tmp_path) == str(tmp_path / "weights" / "yolo11n.pt")
+    baked = tmp_path / "weights" / "yolo11n.pt"
+    assert resolve_model(layout, {"model": "yolo11n.pt"}) == str(baked)
     monkeypatch.setenv("YOLO_WEIGHTS_DIR", str(tmp_path / "baked"))
     assert weights_dir(tmp_path) == tmp_path / "baked"
-    with pytest.raises(UserError, match=r"'yolo11n\.pt' is not in the training image"):
-        resolve_model("yolo11n.pt", tmp_path)
+    with pytest.raises(UserError, match=r"yolo11n\.pt should be baked into the image"):
+        resolve_model(layout, {"model": "yolo11n.pt"})
 
 
 # The image installs the project with --no-deps: what the container imports must be in

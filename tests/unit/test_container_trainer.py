@@ -98,4 +98,5 @@ def test_prepare_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     (weights / "last.pt").write_bytes(b"garbage")
     assert prepare_resume(layout) is None
     assert not (weights / "last.pt").exists()
-    assert [p.name.startswith("last.corrupt-") for p in weights.iterdir()] == [True]
+    # A file that does not load weights-only is set aside before anything reads it.
+    assert [p.name.startswith("last.unsafe-") for p in weights.iterdir()] == [True]

@@ -144,12 +144,13 @@ def test_path_dot_is_silent_and_names_dict_with_string_keys() -> None:
 
 
 def test_unknown_and_extra_keys_are_warnings() -> None:
-    parsed = parse_data_yaml(GOOD + "kpt_shape: [17, 3]\nflip_idx: [0]\nfoo: 1\n")
+    parsed = parse_data_yaml(GOOD + "kpt_shape: [2, 3]\nflip_idx: [1, 0]\nfoo: 1\nlicense: x\n")
     assert parsed.config is not None
-    assert parsed.config.extras == {"kpt_shape": [17, 3], "flip_idx": [0]}
+    assert parsed.config.extras == {"kpt_shape": [2, 3], "flip_idx": [1, 0], "license": "x"}
     by_field = {f.field: f for f in parsed.findings}
     assert by_field["foo"].severity == "warning" and by_field["foo"].line == 6
-    assert by_field["kpt_shape"].severity == "warning"
+    assert by_field["license"].severity == "warning"
+    assert "kpt_shape" not in by_field and "flip_idx" not in by_field  # checked, so no note
 
 
 def test_nc_only_generates_names_with_warning() -> None:

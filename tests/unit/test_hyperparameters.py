@@ -145,11 +145,33 @@ def test_export_formats() -> None:
     assert "onnx" in _errors({"export": "onnx,tflite"})["export"]
 
 
-def test_model_not_baked_in_is_a_warning_with_the_fix() -> None:
-    (finding,) = check_hyperparameters({"model": "yolo11x.pt"})
-    assert finding.severity == "warning"
-    assert "--build-arg MODEL=yolo11x.pt" in finding.hint
+def test_model_names_are_checked_here_and_found_by_the_launcher() -> None:
+    # A .pt name that is not baked is looked up under weights/ by the launcher, not here.
+    assert check_hyperparameters({"model": "yolo11x.pt"}) == []
     assert check_hyperparameters({"model": "yolo11s.yaml"}) == []
+    assert check_hyperparameters({"model": "job:yolo-shapes-20260101-abc"}) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("model", "weights/best.pt", "not a model name"),
+        ("model", "/opt/ml/input/data/dataset/x.pt", "not a model name"),
+        ("model", "../x.pt", "not a model name"),
+        ("model", "models/custom.yaml", "not an Ultralytics built-in architecture"),
+        ("model", "my-arch.yaml", "not an Ultralytics built-in architecture"),
+        ("pretrained", "weights/teacher.pt", "never a path"),
+        ("distill_model", "teacher.pt", "baked"),
+        ("task", "classify", "not supported"),
+    ],
+)
+def test_model_paths_into_the_dataset_are_refused(key: str, value: str, expected: str) -> None:
+    assert expected in _errors({key: value})[key]
+
+
+def test_task_and_baked_teacher_accepted() -> None:
+    assert check_hyperparameters({"task": "pose", "distill_model": "yolo11m-pose.pt"}) == []
+    assert check_hyperparameters({"pretrained": False}) == []
 
 
 def test_valid_keys_hide_owned_and_include_container_keys() -> None:

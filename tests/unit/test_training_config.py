@@ -84,8 +84,7 @@ def test_unreadable_files_are_errors_not_crashes(text: str | bytes, words: str) 
     assert not config.valid and words in config.errors[0].message
 
 
-def test_warnings_are_kept_apart_from_errors() -> None:
-    config = parse_training_config("model: yolo11x.pt\n", SETTINGS)
-    assert config.valid
-    assert config.warnings and config.warnings[0].field == "model"
-    assert config.warnings[0].line == 1
+def test_a_model_path_is_an_error_on_its_line() -> None:
+    config = parse_training_config("epochs: 3\nmodel: weights/x.pt\n", SETTINGS)
+    assert not config.valid and not config.warnings
+    assert config.errors[0].field == "model" and config.errors[0].line == 2

@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from yolo_pipeline.contract import TAG_DATASET_URI, TRAINING_YAML
+from yolo_pipeline.cli.local_model import LocalModel, choose_local_model, local_weights_dir
+from yolo_pipeline.contract import CHANNEL_WEIGHTS, TAG_DATASET_URI, TRAINING_YAML
 from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import (
@@ -354,31 +355,21 @@ def _finish(run: RunRecord, status: str, secondary: str, message: str) -> None:
     run.ended = run.phases[-1].start
 
 
-def run_local(  # noqa: PLR0915 (to split, issue 10)
-    path: Path,
-    *,
-    epochs: int | None = None,
-    workdir: Path | None = None,
-    prefix: str | None = None,
-    out: TextIO | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> int:
-    """The ``local`` command; returns the exit code."""
-    out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
+@dataclass
+class _Checked:
+    """What stage 1 found: the validator's report and the parsed training.yaml."""
+
+    report: Any
+    config: Any
+    settings: LauncherSettings
+
+
+def _validate_stage(
+    dataset: Path, prefix: str, placeholder_uri: str, out: TextIO
+) -> _Checked | None:
     from yolo_pipeline.dataset.validation import validate_location
     from yolo_pipeline.launcher.emails import render_rejection
-    from yolo_pipeline.notifier.emails import render_job_email
 
-    t0 = clock()
-    prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
-    try:
-        dataset = dataset_root(path)
-    except LocalRunError as exc:
-        print(f"error: {exc}", file=out)
-        return EXIT_USAGE
-    placeholder_uri = f"s3://{PLACEHOLDER_BUCKET}/datasets/{dataset.name}/"
-
-    banner(1, "Validate (the launcher's checks)", out)
     report = validate_location(str(dataset))
     print(report.render_text(), file=out)
     settings = placeholder_settings(prefix)
@@ -388,35 +379,53 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
     )
     for finding in [*config.errors, *config.warnings]:
         print(f"  {finding.severity}: {finding}", file=out)
-    if not report.valid or config.errors:
-        email = render_rejection(
-            prefix=prefix,
-            dataset_uri=placeholder_uri,
-            errors=[*report.errors, *config.errors],
-            warnings=[*report.warnings, *config.warnings],
-        )
-        print("\nThe launcher would start no job and send this email instead:\n", file=out)
-        print(f"Subject: {email.subject}\n\n{email.body}", file=out)
-        return 1
+    if report.valid and not config.errors:
+        return _Checked(report, config, settings)
+    email = render_rejection(
+        prefix=prefix,
+        dataset_uri=placeholder_uri,
+        errors=[*report.errors, *config.errors],
+        warnings=[*report.warnings, *config.warnings],
+    )
+    print("\nThe launcher would start no job and send this email instead:\n", file=out)
+    print(f"Subject: {email.subject}\n\n{email.body}", file=out)
+    return None
 
-    banner(2, "Training-job request (what the launcher would send)", out)
-    train_args = dict(config.train_args)
-    if epochs is not None:
-        train_args["epochs"] = epochs
-    data_yaml_md5 = hashlib.md5(
-        (dataset / "data.yaml").read_bytes(), usedforsecurity=False
-    ).hexdigest()
-    name = job_name(prefix, dataset.name, hashlib.sha256(data_yaml_md5.encode()).hexdigest())
+
+def _request_stage(
+    dataset: Path,
+    prefix: str,
+    placeholder_uri: str,
+    checked: _Checked,
+    overrides: dict[str, Any],
+    out: TextIO,
+) -> tuple[dict[str, Any], LocalModel] | None:
+    """The launcher's request, with this machine's model choice (cli/local_model.py)."""
+    train_args = dict(checked.config.train_args)
+    if overrides.get("epochs") is not None:
+        train_args["epochs"] = overrides["epochs"]
+    task = checked.report.stats.get("task", "detect")
+    chosen = choose_local_model(
+        overrides.get("model") or train_args.get("model"), task, local_weights_dir()
+    )
+    if chosen.problem:
+        print(f"error: {chosen.problem}", file=out)
+        return None
+    if chosen.warning:
+        print(chosen.warning, file=out)
+    train_args.update(model=chosen.model, task=task)  # as the launcher sends them
+    md5 = hashlib.md5((dataset / "data.yaml").read_bytes(), usedforsecurity=False).hexdigest()
+    settings = checked.settings
     request = build_training_job_request(
-        job_name=name,
+        job_name=job_name(prefix, dataset.name, hashlib.sha256(md5.encode()).hexdigest()),
         dataset_uri=placeholder_uri,
         image_uri=settings.training_image_uri,
         role_arn=settings.sagemaker_role_arn,
         output_s3_uri=settings.output_s3_uri,
         checkpoint_s3_uri=settings.checkpoint_s3_uri,
-        options=config.sagemaker,
+        options=checked.config.sagemaker,
         train_args=train_args,
-        data_yaml_etag=data_yaml_md5,
+        data_yaml_etag=md5,
         pipeline_name=settings.pipeline_name,
     )
     print(
@@ -424,21 +433,21 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
         file=out,
     )
     print(json.dumps(request, indent=2, default=str), file=out)
+    return request, chosen
 
-    banner(3, "Train (training_image/train.py in a SageMaker folder layout)", out)
-    try:
-        root = check_workdir(workdir or Path("runs") / "local" / name, dataset)
-    except LocalRunError as exc:
-        print(f"error: {exc}", file=out)
-        return EXIT_USAGE
-    if not TRAIN_SCRIPT.is_file():
-        print(f"error: {TRAIN_SCRIPT} not found: run from a full checkout", file=out)
-        return EXIT_USAGE
+
+def _train_stage(
+    root: Path, dataset: Path, request: dict[str, Any], chosen: LocalModel, out: TextIO
+) -> RunRecord:
     root.mkdir(parents=True, exist_ok=True)
     print(f"SageMaker root: {root}", file=out)
     run = RunRecord()
     run.enter("Starting", "Preparing the SageMaker folder layout")
     layout_sagemaker_root(root, dataset, request, run)
+    if chosen.weights_file is not None:  # the job's weights channel, from the local folder
+        channel = root / "input" / "data" / CHANNEL_WEIGHTS
+        channel.mkdir(parents=True)
+        shutil.copy2(chosen.weights_file, channel / chosen.weights_file.name)
     code = run_training(root, request, run, out, root / "train.log")
     failure_file = root / "output" / "failure"
     if code == 0:
@@ -453,8 +462,20 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
             else f"train.py exited with code {code} without writing output/failure"
         )
         _finish(run, "Failed", "Failed", run.failure_reason[:200])
+    return run
 
-    banner(4, "Email (the notifier's renderer)", out)
+
+def _email_stage(
+    root: Path,
+    dataset: Path,
+    request: dict[str, Any],
+    run: RunRecord,
+    prefix: str,
+    warning: str,
+    out: TextIO,
+) -> None:
+    from yolo_pipeline.notifier.emails import render_job_email
+
     detail, described = job_records(request, run, str(dataset))
     results, note = local_results(root)  # the notifier's extras, as far as a local run has them
     email = render_job_email(
@@ -466,14 +487,66 @@ def run_local(  # noqa: PLR0915 (to split, issue 10)
         results_note=note,
         registry_note=LOCAL_REGISTRY_NOTE,
     )
-    (root / "email.txt").write_text(f"Subject: {email.subject}\n\n{email.body}", encoding="utf-8")
+    body = f"{warning}\n\n{email.body}" if warning else email.body
+    (root / "email.txt").write_text(f"Subject: {email.subject}\n\n{body}", encoding="utf-8")
     print(f"Subject: {email.subject}\n", file=out)
-    print(email.body, file=out)
+    print(body, file=out)
     print(
         "(A local run: the console and log links point at where the real job would be; the "
         "model is the local file above.)",
         file=out,
     )
+
+
+def run_local(
+    path: Path,
+    *,
+    epochs: int | None = None,
+    workdir: Path | None = None,
+    prefix: str | None = None,
+    out: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    model: str | None = None,
+) -> int:
+    """The ``local`` command; returns the exit code."""
+    out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
+    t0 = clock()
+    prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
+    try:
+        dataset = dataset_root(path)
+    except LocalRunError as exc:
+        print(f"error: {exc}", file=out)
+        return EXIT_USAGE
+    placeholder_uri = f"s3://{PLACEHOLDER_BUCKET}/datasets/{dataset.name}/"
+
+    banner(1, "Validate (the launcher's checks)", out)
+    checked = _validate_stage(dataset, prefix, placeholder_uri, out)
+    if checked is None:
+        return 1
+
+    banner(2, "Training-job request (what the launcher would send)", out)
+    staged = _request_stage(
+        dataset, prefix, placeholder_uri, checked, {"epochs": epochs, "model": model}, out
+    )
+    if staged is None:
+        return 1
+    request, chosen = staged
+
+    banner(3, "Train (training_image/train.py in a SageMaker folder layout)", out)
+    try:
+        root = check_workdir(
+            workdir or Path("runs") / "local" / request["TrainingJobName"], dataset
+        )
+    except LocalRunError as exc:
+        print(f"error: {exc}", file=out)
+        return EXIT_USAGE
+    if not TRAIN_SCRIPT.is_file():
+        print(f"error: {TRAIN_SCRIPT} not found: run from a full checkout", file=out)
+        return EXIT_USAGE
+    run = _train_stage(root, dataset, request, chosen, out)
+
+    banner(4, "Email (the notifier's renderer)", out)
+    _email_stage(root, dataset, request, run, prefix, chosen.warning, out)
     print(f"Wall time: {clock() - t0:.0f} s. Log: {root / 'train.log'}", file=out)
     if run.status == "Completed":
         return 0
@@ -495,6 +568,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
     p.add_argument("--epochs", type=int, help="override epochs (training.yaml or 100)")
     p.add_argument("--workdir", help="SageMaker root for the run (default runs/local/<job>)")
+    p.add_argument(
+        "--model",
+        help="starting model (overrides training.yaml's model:): a .pt in $YOLO_WEIGHTS_DIR "
+        "(default training_image/weights/) or a built-in architecture such as yolo11n-seg.yaml;"
+        " a missing pretrained .pt falls back to its architecture, with a warning",
+    )
     p.set_defaults(handler=run_local_command)
 
 
@@ -505,4 +584,6 @@ def run_local_command(args: argparse.Namespace) -> int:
         print("yolo-pipeline local: --epochs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     workdir = Path(args.workdir).expanduser() if args.workdir else None
-    return run_local(Path(args.path).expanduser(), epochs=args.epochs, workdir=workdir)
+    return run_local(
+        Path(args.path).expanduser(), epochs=args.epochs, workdir=workdir, model=args.model
+    )

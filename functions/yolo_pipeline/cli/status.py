@@ -21,9 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.errors import EXIT_USAGE
+from yolo_pipeline.training.metric_line import headline_metric, task_of
 
-MAP50_95 = "val:mAP50-95"
-MAP50 = "val:mAP50"
 DEFAULT_LIMIT = 10
 
 
@@ -38,6 +37,7 @@ class JobRow:
     map50: float | None
     dataset: str
     failure: str = ""
+    task: str = "detect"  # its mAP columns are the task's headline kind (mask, pose, box)
 
 
 def _final_metric(described: dict[str, Any], name: str) -> float | None:
@@ -71,16 +71,19 @@ def job_row(
         duration = float(described["TrainingTimeInSeconds"])
     elif start is not None:  # still running: time since the instance started
         duration = ((end or now or datetime.now(UTC)) - start).total_seconds()
+    task = task_of(described.get("HyperParameters"))  # issue 12: the task's headline
+    headline = headline_metric(task)
     return JobRow(
         name=str(described.get("TrainingJobName", "?")),
         status=status,
         secondary=str(described.get("SecondaryStatus", "")),
         created=created,
         duration_s=duration,
-        map50_95=_final_metric(described, MAP50_95),
-        map50=_final_metric(described, MAP50),
+        map50_95=_final_metric(described, headline),
+        map50=_final_metric(described, headline.removesuffix("-95")),
         dataset=_dataset_uri(described, tags),
         failure=str(described.get("FailureReason", "")),
+        task=task,
     )
 
 
@@ -98,8 +101,18 @@ def _num(value: float | None) -> str:
 
 
 def format_table(rows: list[JobRow]) -> str:
-    """A fixed-width table, newest first, with failure reasons under their job."""
-    header = ("JOB", "STATUS", "SECONDARY", "CREATED (UTC)", "DURATION", "mAP50-95", "mAP50")
+    """A fixed-width table, newest first, with failure reasons under their job. The mAP
+    columns are each job's headline: mask for segment, pose for pose, box otherwise."""
+    header = (
+        "JOB",
+        "STATUS",
+        "SECONDARY",
+        "CREATED (UTC)",
+        "DURATION",
+        "mAP50-95",
+        "mAP50",
+        "TASK",
+    )
     cells = [
         (
             r.name,
@@ -109,6 +122,7 @@ def format_table(rows: list[JobRow]) -> str:
             format_duration(r.duration_s),
             _num(r.map50_95),
             _num(r.map50),
+            r.task,
         )
         for r in rows
     ]

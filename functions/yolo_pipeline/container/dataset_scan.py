@@ -4,13 +4,12 @@ would silently drop, and the sanitised data.yaml copy that training reads instea
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yolo_pipeline.container import label_scan
 from yolo_pipeline.container.errors import UserError
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml
@@ -112,23 +111,22 @@ def scan_dataset(root: Path, config: DataYaml) -> tuple[DatasetScan, dict[str, l
             )
         found[split] = images
         scan.images[split] = len(images)
-    corrupt = find_corrupt(root, [p for images in found.values() for p in images], config)
-    scan.corrupt = [f"{path.relative_to(root)}: {reason}" for path, reason in corrupt]
-    bad = {path for path, _ in corrupt}
-    if not [p for p in found["train"] if p not in bad]:
-        raise UserError(
-            "Every train image is corrupt or unreadable, e.g. " + "; ".join(scan.corrupt[:3])
-        )
+    # Corrupt pairs come from Ultralytics' own label scan during training (label_scan.py),
+    # not from a second pass over every image here.
     return scan, found
 
 
 def log_scan(scan: DatasetScan) -> None:
-    """The split counts, and the corrupt files by name (Ultralytics would skip them silently)."""
+    """The split counts."""
     log.info("Dataset: %s images per split", scan.images)
+
+
+def log_corrupt(scan: DatasetScan) -> None:
+    """The corrupt files by name (Ultralytics skips them with one line each, easy to miss)."""
     if scan.corrupt:
         more = " ..." if len(scan.corrupt) > MAX_LOGGED_CORRUPT else ""
         log.warning(
-            "%d corrupt image/label file(s) will be skipped by training: %s",
+            "%d corrupt image/label file(s) were skipped by training: %s",
             len(scan.corrupt),
             "; ".join(scan.corrupt[:MAX_LOGGED_CORRUPT]) + more,
         )
@@ -151,22 +149,10 @@ def _corrupt_reason(image: Path, ultralytics_message: str) -> str:
     )
 
 
-def find_corrupt(root: Path, images: Sequence[Path], config: DataYaml) -> list[tuple[Path, str]]:
-    """Ultralytics' own per-file check, run up front so what it drops is named, not hidden."""
-    from multiprocessing.pool import ThreadPool
-
-    from ultralytics.data.utils import img2label_paths, verify_image_label
-
-    labels = img2label_paths([str(p) for p in images])
-    jobs = [
-        (str(im), lb, "", False, len(config.names), 0, 0, False)
-        for im, lb in zip(images, labels, strict=True)
-    ]
-    corrupt: list[tuple[Path, str]] = []
-    with ThreadPool(min(8, os.cpu_count() or 1)) as pool:
-        for image, result in zip(
-            images, pool.imap(verify_image_label, jobs, chunksize=64), strict=True
-        ):
-            if result[8]:  # nc: the pair is corrupt and Ultralytics will drop it
-                corrupt.append((image, _corrupt_reason(image, str(result[9]))))
-    return corrupt
+def corrupt_from_scan(root: Path, record: label_scan.ScanRecord) -> list[str]:
+    """'file: reason' for each pair Ultralytics' scan dropped, channel-relative."""
+    out = []
+    for image, message in label_scan.corrupt_pairs(record):
+        name = image.relative_to(root) if _inside(image, root) else image
+        out.append(f"{name}: {_corrupt_reason(image, message)}")
+    return out

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from yolo_pipeline.container import dataset_scan, inputs, offline, outputs
+from yolo_pipeline.container import dataset_scan, inputs, label_scan, offline, outputs
 from yolo_pipeline.container import results as results_file
+from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
 from yolo_pipeline.container.layout import Layout
 from yolo_pipeline.container.trainer import StopFlag, train
@@ -41,6 +42,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     """Inputs, dataset scan, offline setup, training, model/: the metrics.json content."""
+    safe_weights.enable_safe_load()  # before Ultralytics is imported: it reads the flag once
     values = inputs.read_hyperparameters(layout)
     channel = inputs.dataset_channel(layout)
     config = dataset_scan.read_data_yaml(channel)
@@ -50,7 +52,11 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     scan, _ = dataset_scan.scan_dataset(root, config)
     dataset_scan.log_scan(scan)
     data_yaml = dataset_scan.write_sanitized_copy(config, root)
+    record = label_scan.ScanRecord()  # what Ultralytics' own label scan drops
+    label_scan.install(record)
     outcome = train(layout, values, data_yaml, stop)
+    scan.corrupt = dataset_scan.corrupt_from_scan(root, record)
+    dataset_scan.log_corrupt(scan)
     metrics = outputs.package(layout, values, outcome, config, scan)
     # The LAST metric line is best.pt's final validation, so SageMaker's FinalMetricDataList
     # (the last value of each metric) reports the model the user gets.

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import UserError
-from yolo_pipeline.training.hyperparameters import CONTAINER_KEYS
+from yolo_pipeline.container.layout import Layout
+from yolo_pipeline.contract import CHANNEL_WEIGHTS
 
 FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
 
@@ -49,15 +53,14 @@ def point_ultralytics_at_baked_weights(code: Path) -> None:
         uu.WEIGHTS_DIR = baked
 
 
-def resolve_model(name: str, code: Path) -> str:
-    """A baked weight file, an architecture .yaml (built offline), or a clear UserError."""
-    if name.endswith((".yaml", ".yml")):
-        return name
-    for candidate in (Path(name), weights_dir(code) / name, code / name):
-        if candidate.is_file():
-            return str(candidate)
-    raise UserError(
-        f"Model {name!r} is not in the training image and the job cannot download it. "
-        f"Use the default ({CONTAINER_KEYS['model']}), an architecture such as yolo11n.yaml, "
-        f"or rebuild the image with --build-arg MODEL={name}."
-    )
+def resolve_model(layout: Layout, values: Mapping[str, Any]) -> str:
+    """Baked weight, built-in architecture, or the weights channel's file; never the dataset."""
+    try:
+        return safe_weights.start_model(
+            dict(values),
+            weights_dir(layout.code),
+            layout.root / "input" / "data" / CHANNEL_WEIGHTS,
+            Path(tempfile.mkdtemp(prefix="yolo-weights-")),
+        )
+    except safe_weights.WeightsError as exc:
+        raise UserError(str(exc)) from exc

@@ -12,9 +12,10 @@ from types import FrameType
 from typing import Any
 
 from yolo_pipeline.container import results as results_file
+from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
 from yolo_pipeline.container.layout import RUN_NAME, Layout
-from yolo_pipeline.container.offline import resolve_model
+from yolo_pipeline.container.offline import resolve_model, weights_dir
 from yolo_pipeline.training.hyperparameters import CONTAINER_KEYS
 from yolo_pipeline.training.metric_line import format_metric_line, from_ultralytics
 
@@ -34,18 +35,8 @@ def select_device(values: Mapping[str, Any]) -> Any:
 
 
 def checkpoint_state(last: Path) -> tuple[str, int]:
-    """('resumable'|'finished'|'corrupt', saved epoch index) for a last.pt."""
-    import torch
-
-    try:
-        ckpt = torch.load(last, map_location="cpu", weights_only=False)
-    except Exception:  # any unreadable checkpoint is treated the same way
-        return "corrupt", -1
-    epoch = int(ckpt.get("epoch", -1))
-    epochs = int((ckpt.get("train_args") or {}).get("epochs", 0))
-    if ckpt.get("optimizer") is None or epoch < 0 or epoch + 1 >= epochs:
-        return "finished", epoch
-    return "resumable", epoch
+    """('resumable'|'finished'|'corrupt', saved epoch index) for a last.pt (weights-only load)."""
+    return safe_weights.checkpoint_state(last)
 
 
 def _atomic_save_model(self: Any) -> Any:
@@ -131,6 +122,9 @@ def prepare_resume(layout: Layout) -> int | None:
     last = layout.run_dir / "weights" / "last.pt"
     for leftover in (layout.run_dir / "weights").glob("*.pt.tmp"):
         leftover.unlink()  # a save that a kill interrupted; the real file is intact
+    # Ultralytics' strip_optimizer later loads best.pt/last.pt unsafely: nothing planted stays.
+    for aside in safe_weights.set_aside_unsafe(layout.run_dir / "weights"):
+        log.warning("Checkpoint %s does not load safely (weights_only): set aside", aside)
     if not last.exists():
         return None
     state, epoch = checkpoint_state(last)
@@ -154,6 +148,10 @@ def train(
     from ultralytics import YOLO
 
     train_args = {k: v for k, v in values.items() if k not in CONTAINER_KEYS}
+    if train_args.get("distill_model"):  # a baked teacher only (the launcher checked it)
+        train_args["distill_model"] = str(
+            weights_dir(layout.code) / str(train_args["distill_model"])
+        )
     train_args.update(
         data=str(data_yaml),
         project=str(layout.checkpoints),
@@ -166,8 +164,7 @@ def train(
     if resumed == FINISHED:
         return TrainOutcome(None, {}, already_finished=True)
     last = layout.run_dir / "weights" / "last.pt"
-    model_name = str(values.get("model") or CONTAINER_KEYS["model"])
-    model = YOLO(str(last) if resumed is not None else resolve_model(model_name, layout.code))
+    model = YOLO(str(last) if resumed is not None else resolve_model(layout, values))
     captured: dict[str, Any] = {}
     task = str(values.get("task") or "detect")
     for event, callback in metric_callbacks(stop, captured, task).items():

@@ -18,8 +18,10 @@ from typing import Any
 import yaml
 
 from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.keypoints import POSE_KEYS, check_keypoint_keys
 
 MAX_DATA_YAML_BYTES = 1024 * 1024
+MAX_GENERATED_NAMES = 100_000  # nc without names: class_0..class_{nc-1}
 SPLITS = ("train", "val", "test")
 KNOWN_KEYS = frozenset({"path", "train", "val", "validation", "test", "nc", "names"})
 # Extras seen in real exports; kept (with a warning) instead of being called unknown.
@@ -366,9 +368,12 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
             continue
         if key in KNOWN_EXTRA_KEYS:
             extras[key] = data[key]
-            out.append(
-                warning(file, "is an extra key; kept, not checked", line=lines.get(key), field=key)
-            )
+            if key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
+                out.append(
+                    warning(
+                        file, "is an extra key; kept, not checked", line=lines.get(key), field=key
+                    )
+                )
         else:
             out.append(
                 warning(
@@ -379,6 +384,8 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
                     hint="remove it or check its spelling",
                 )
             )
+
+    out += check_keypoint_keys(extras, lines, file)  # pose keys (issue 12)
 
     path = data.get("path")
     if path is not None and str(path).strip() not in {"", ".", "./"}:
@@ -446,14 +453,16 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
     elif "nc" in data and nc_raw is not None:
         nc = int(float(nc_raw))
         if names is None and data.get("names") is None:
-            if nc <= 0:
+            if nc <= 0 or nc > MAX_GENERATED_NAMES:  # a huge nc would build names forever
                 out.append(
                     error(
                         file,
                         f"is {nc}",
                         field="nc",
                         line=lines.get("nc"),
-                        hint="a dataset needs at least one class",
+                        hint="a dataset needs at least one class"
+                        if nc <= 0
+                        else "list the classes in names: instead",
                     )
                 )
                 usable = False

@@ -88,15 +88,33 @@ def _number(token: str) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """How rows are read for one task (Ultralytics' ``verify_image_label`` and its dataset)."""
+
+    names: list[str]
+    task: str | None  # None: not known yet (inferred from the rows afterwards)
+    kpt_cols: int | None  # 5 + k*d when data.yaml has kpt_shape [k, d]
+    kpt_dim: int = 2  # d: 2 (x y) or 3 (x y visible)
+
+    @property
+    def pose(self) -> bool:
+        return self.task == "pose" and self.kpt_cols is not None
+
+
 def check_label_file(
     path: str,
     content: bytes,
     names: list[str],
     kpt_shape: tuple[int, int] | None = None,
+    task: str | None = None,
 ) -> LabelFileResult:
-    """Check every row of one label file; never raises."""
+    """Check every row of one label file by ``task``'s rules; never raises.
+
+    ``task=None`` (not known yet) checks rows as detect/segment do; the validator infers the
+    task from what it finds. Pose rows need ``kpt_shape``.
+    """
     result = LabelFileResult(path)
-    nc = len(names)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -110,7 +128,12 @@ def check_label_file(
         return result
     if "\r" in text:
         result.notes["crlf"] += 1  # fine for Ultralytics; counted for the stats
-    kpt_cols = 5 + kpt_shape[0] * kpt_shape[1] if kpt_shape else None
+    rules = _Rules(
+        names,
+        task,
+        5 + kpt_shape[0] * kpt_shape[1] if kpt_shape else None,
+        kpt_shape[1] if kpt_shape else 2,
+    )
     seen: set[tuple[str, ...]] = set()
     kinds: dict[str, int] = {}  # 'box'/'segment' -> first line
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -118,12 +141,19 @@ def check_label_file(
         if not cols:
             continue
         result.rows += 1
-        _check_row(result, path, lineno, cols, names, nc, kpt_cols, kinds)
+        _check_row(result, path, lineno, cols, rules, kinds)
         key = tuple(cols)
         if key in seen:
             result.notes["duplicate"] += 1
         seen.add(key)
-    if "box" in kinds and "segment" in kinds:
+    _check_file_kinds(result, path, kinds, task)
+    return result
+
+
+def _check_file_kinds(
+    result: LabelFileResult, path: str, kinds: dict[str, int], task: str | None
+) -> None:
+    if "box" in kinds and "segment" in kinds and task != "pose":
         result.add(
             error(
                 path,
@@ -131,127 +161,183 @@ def check_label_file(
                 hint="use one format per file; Ultralytics drops such a file",
             )
         )
-    return result
+    elif task == "segment" and "box" in kinds:
+        # Ultralytics: "Segment dataset requires equal numbers of boxes and segments".
+        result.add(
+            error(
+                path,
+                f"holds only boxes (line {kinds['box']}), but a segment model needs a polygon "
+                "for every object",
+                line=kinds["box"],
+                hint="label the objects as polygons ('class x1 y1 x2 y2 x3 y3 ...'), or train "
+                "a detect model (task: detect)",
+            )
+        )
 
 
-def _check_row(  # noqa: PLR0912 (to split, issue 10)
+def _row_kind(cols: list[str], rules: _Rules) -> tuple[str | None, str, str]:
+    """('box'|'segment'|'pose'|'obb', '', '') or (None, problem, hint) from the columns alone."""
+    n = len(cols)
+    if (n == 1 and "," in cols[0]) or (n < 5 and any("," in c for c in cols)):
+        return None, "values are separated by commas", "separate the values with spaces"
+    if rules.pose:
+        return _pose_kind(n, rules)
+    if n < 5:
+        return None, f"has {n} column(s); a box row needs 5 (class cx cy w h)", "complete the row"
+    if rules.task == "obb":
+        if n == 9:
+            return "obb", "", ""
+        return (
+            None,
+            f"has {n} columns; an OBB row is class + 4 corners (9 columns: class x1 y1 ... x4 y4)",
+            "write the 4 corner points of each rotated box, normalised to [0, 1]",
+        )
+    return _plain_kind(n, rules)
+
+
+def _pose_kind(n: int, rules: _Rules) -> tuple[str | None, str, str]:
+    if n == rules.kpt_cols:
+        return "pose", "", ""
+    cols = f"{rules.kpt_cols} columns: class cx cy w h, then kpt_shape's k x d keypoint values"
+    if n == 5:
+        return None, f"is a box without keypoints; a pose row has {cols}", "add the keypoints"
+    return None, f"has {n} columns; a pose row has {cols}", "match data.yaml's kpt_shape"
+
+
+def _plain_kind(n: int, rules: _Rules) -> tuple[str | None, str, str]:
+    if n == 5 or n == rules.kpt_cols:  # a detect job keeps the box of a pose row
+        return "box", "", ""
+    if n == 6:
+        return (
+            None,
+            "has 6 columns; a box row has 5 (class cx cy w h)",
+            "drop the extra column (a confidence score from exported predictions?)",
+        )
+    if (n - 1) % 2:
+        return (
+            None,
+            f"polygon row has {n - 1} coordinates, an odd number",
+            "a polygon is class then x y pairs: 'class x1 y1 x2 y2 x3 y3 ...'",
+        )
+    return "segment", "", ""
+
+
+def _class_problem(token: str, names: list[str]) -> tuple[int | None, str, str]:
+    nc = len(names)
+    cls = _number(token)
+    if cls is None or not math.isfinite(cls) or cls != int(cls):
+        hint = "the first column is the class id (0-based integer)"
+        if token in names:
+            hint = f"use the class id, not its name: {token} is {names.index(token)}"
+        return None, f"class {token!r} is not an integer", hint
+    cid = int(cls)
+    if not 0 <= cid < nc:
+        return (
+            None,
+            f"class {cid} is out of range: data.yaml defines {nc} "
+            f"class{'es' if nc != 1 else ''} (0-{nc - 1})",
+            "fix the class id or add the class to names"
+            + (" (ids are 0-based)" if cid == nc else ""),
+        )
+    return cid, "", ""
+
+
+def _numbers(cols: list[str]) -> tuple[list[float], str]:
+    values: list[float] = []
+    for i, tok in enumerate(cols, start=2):
+        v = _number(tok)
+        if v is None or not math.isfinite(v):
+            return [], f"column {i} is {tok!r}, not a finite number"
+        values.append(v)
+    return values, ""
+
+
+def _checked_points(
+    kind: str, values: list[float], kpt_dim: int
+) -> tuple[list[float], list[float], bool]:
+    """(values held to <= 1.01, values held to >= 0, negative size?) as Ultralytics checks
+    them: a box directly; a polygon or OBB through its enclosing box (so points slightly
+    outside the image pass: it clips them); pose through its keypoints' x and y (the box and
+    visibility only for negatives)."""
+    if kind in {"segment", "obb"}:
+        xs, ys = values[0::2], values[1::2]
+        w, h = max(xs) - min(xs), max(ys) - min(ys)
+        box = [(max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2, w, h]
+        return box, box, False
+    negative_size = values[2] < 0 or values[3] < 0
+    if kind == "pose":
+        xy = [v for i, v in enumerate(values[4:]) if i % kpt_dim < 2]
+        return xy, values, negative_size
+    return values, values, negative_size
+
+
+def _check_row(
     result: LabelFileResult,
     path: str,
     line: int,
     cols: list[str],
-    names: list[str],
-    nc: int,
-    kpt_cols: int | None,
+    rules: _Rules,
     kinds: dict[str, int],
 ) -> None:
-    n = len(cols)
-    if (n == 1 and "," in cols[0]) or (n < 5 and any("," in c for c in cols)):
+    kind, problem, hint = _row_kind(cols, rules)
+    if kind is None:
+        result.add(error(path, problem, line=line, hint=hint))
+        return
+    kinds.setdefault("box" if kind in {"box", "pose"} else "segment", line)
+    cid, problem, hint = _class_problem(cols[0], rules.names)
+    if cid is None:
+        result.add(error(path, problem, line=line, field="class", hint=hint))
+        return
+    checked = cols[1:5] if kind == "box" and len(cols) != 5 else cols[1:]
+    values, problem = _numbers(checked)
+    if problem:
         result.add(
-            error(
-                path,
-                "values are separated by commas",
-                line=line,
-                hint="separate the 5 values with spaces: 'class cx cy w h'",
-            )
+            error(path, problem, line=line, hint="every coordinate must be a number in [0, 1]")
         )
         return
-    if n < 5:
-        result.add(
-            error(
-                path,
-                f"has {n} column(s); a box row needs 5 (class cx cy w h)",
-                line=line,
-                hint="complete or delete the row",
-            )
-        )
+    high, low, negative_size = _checked_points(kind, values, rules.kpt_dim)
+    if _out_of_range(result, path, line, kind, high, low, negative_size):
         return
-    is_kpt = kpt_cols is not None and n == kpt_cols
-    if n == 5 or is_kpt:
-        kind = "box"
-    elif n == 6:
-        result.add(
-            error(
-                path,
-                "has 6 columns; a box row has 5 (class cx cy w h)",
-                line=line,
-                hint="drop the extra column (a confidence score from exported predictions?)",
-            )
-        )
-        return
-    elif (n - 1) % 2:
-        result.add(
-            error(
-                path,
-                f"polygon row has {n - 1} coordinates, an odd number",
-                line=line,
-                hint="a polygon is class then x y pairs: 'class x1 y1 x2 y2 x3 y3 ...'",
-            )
-        )
-        return
-    else:
-        kind = "segment"
-    kinds.setdefault(kind, line)
-
-    cls = _number(cols[0])
-    if cls is None or not math.isfinite(cls) or cls != int(cls):
-        hint = "the first column is the class id (0-based integer)"
-        if cols[0] in names:
-            hint = f"use the class id, not its name: {cols[0]} is {names.index(cols[0])}"
-        result.add(
-            error(path, f"class {cols[0]!r} is not an integer", line=line, field="class", hint=hint)
-        )
-        return
-    cid = int(cls)
-    if not 0 <= cid < nc:
-        result.add(
-            error(
-                path,
-                f"class {cid} is out of range: data.yaml defines {nc} "
-                f"class{'es' if nc != 1 else ''} (0-{nc - 1})",
-                line=line,
-                field="class",
-                hint="fix the class id or add the class to names"
-                + (" (ids are 0-based)" if cid == nc else ""),
-            )
-        )
-        return
-
-    checked = cols[1:5] if is_kpt else cols[1:]
-    values: list[float] = []
-    for i, tok in enumerate(checked, start=2):
-        v = _number(tok)
-        if v is None or not math.isfinite(v):
-            result.add(
-                error(
-                    path,
-                    f"column {i} is {tok!r}, not a finite number",
-                    line=line,
-                    hint="every coordinate must be a number in [0, 1]",
-                )
-            )
-            return
-        values.append(v)
-    hi, lo = max(values), min(values)
-    if hi > 1 + TOLERANCE or lo < -TOLERANCE:
-        pixel = hi > 1 + TOLERANCE and lo >= 0 and hi >= 2
-        hint = (
-            "these look like pixel coordinates; YOLO needs them normalised: divide x and width "
-            "by the image width, y and height by the image height"
-            if pixel
-            else "coordinates must lie in [0, 1] (normalised to the image size)"
-        )
-        bad = hi if hi > 1 + TOLERANCE else lo
-        result.add(error(path, f"coordinate {bad:g} is outside [0, 1]", line=line, hint=hint))
-        return
-    if hi > 1 or lo < 0:
-        result.notes["clipped"] += 1  # within Ultralytics' 1% tolerance: it clips them
-    if kind == "box" and (values[2] <= 0 or values[3] <= 0):
+    if min(values) < 0 or max(values) > 1:
+        result.notes["clipped"] += 1  # Ultralytics clips these
+    if kind in {"box", "pose"} and (values[2] <= 0 or values[3] <= 0):
         result.notes["zero_size"] += 1
-    if kind == "box":
+    if kind in {"box", "pose"}:
         result.box_rows += 1
     else:
         result.segment_rows += 1
     result.instances[cid] += 1
+
+
+def _out_of_range(
+    result: LabelFileResult,
+    path: str,
+    line: int,
+    kind: str,
+    high: list[float],
+    low: list[float],
+    negative_size: bool,
+) -> bool:
+    """Ultralytics' rule: max <= 1.01, and min >= 0, or >= -0.01 with no negative size."""
+    hi = max(high) if high else 0.0
+    lo = min(low) if low else 0.0
+    if hi <= 1 + TOLERANCE and (lo >= 0 or (lo >= -TOLERANCE and not negative_size)):
+        return False
+    what = {"segment": "polygon's box", "obb": "rotated box", "pose": "keypoint"}.get(kind, "")
+    pixel = hi > 1 + TOLERANCE and lo >= 0 and hi >= 2
+    hint = (
+        "these look like pixel coordinates; YOLO needs them normalised: divide x and width "
+        "by the image width, y and height by the image height"
+        if pixel
+        else "coordinates must lie in [0, 1] (normalised to the image size)"
+    )
+    bad = hi if hi > 1 + TOLERANCE else lo
+    label = f"{what} coordinate" if what else "coordinate"
+    if negative_size and lo < 0 and hi <= 1 + TOLERANCE and lo >= -TOLERANCE:
+        result.add(error(path, "has a negative width or height", line=line, hint=hint))
+    else:
+        result.add(error(path, f"{label} {bad:g} is outside [0, 1]", line=line, hint=hint))
+    return True
 
 
 def summarize_notes(notes: Counter[str], split: str) -> list[Finding]:

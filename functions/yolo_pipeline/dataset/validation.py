@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from yolo_pipeline.contract import TRAINING_YAML
 from yolo_pipeline.dataset.data_yaml import (
     MAX_DATA_YAML_BYTES,
     SPLITS,
@@ -22,6 +23,7 @@ from yolo_pipeline.dataset.data_yaml import (
     parse_data_yaml,
 )
 from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.keypoints import kpt_shape_of
 from yolo_pipeline.dataset.labels import (
     MAX_LABEL_BYTES,
     LabelFileResult,
@@ -32,6 +34,13 @@ from yolo_pipeline.dataset.labels import (
 )
 from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
 from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
+from yolo_pipeline.training.tasks import (
+    TASKS,
+    Task,
+    requested_in_training_yaml,
+    task_from_model,
+)
 
 MAX_LABEL_PROBLEMS = 20  # label problems listed in a report; the rest are counted
 MAX_EXAMPLES = 3
@@ -312,13 +321,13 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
     if report.errors:
         return
     _check_overlap(splits, report, data_yaml)
+    report.errors += _label_caches(index)  # wiring (issue 12)
 
-    kpt = config.extras.get("kpt_shape")
-    kpt_shape = (
-        (int(kpt[0]), int(kpt[1]))
-        if isinstance(kpt, list) and len(kpt) == 2 and all(isinstance(x, int) for x in kpt)
-        else None
-    )
+    kpt_shape = kpt_shape_of(config.extras)
+    task = _known_task(storage, index, kpt_shape is not None)  # wiring (issue 12)
+    if task == "pose" and kpt_shape is None:
+        report.errors.append(_no_kpt_shape(data_yaml))
+        return
     pairs = {s.name: [(img, label_path(img)) for img in s.images] for s in splits.values()}
     wanted = sorted({lbl for ps in pairs.values() for _, lbl in ps if lbl in index.by_path})
     too_big = [p for p in wanted if index.by_path[p].size > MAX_LABEL_BYTES]
@@ -335,7 +344,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
     empty = LabelFileResult("")
     for path, result in storage.map_read(
         (p for p in to_read if index.by_path[p].size > 0),
-        lambda p, b: check_label_file(p, b, config.names, kpt_shape),
+        lambda p, b: check_label_file(p, b, config.names, kpt_shape, task),
     ):
         results[path] = result
     for p in to_read:
@@ -429,7 +438,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
                 hint="use one format throughout",
             )
         )
-    report.stats["task"] = "segment" if seg_files and not box_files else "detect"
+    report.stats["task"] = task or ("segment" if seg_files and not box_files else "detect")
     report.stats["splits"] = split_stats
     report.stats["instances_per_class"] = {
         name: per_class.get(i, 0) for i, name in enumerate(config.names)
@@ -437,6 +446,41 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
     report.stats["crlf_label_files"] = notes.get("crlf", 0)
     _check_class_coverage(config, split_stats, pairs, results, report, data_yaml)
     _check_orphans(pairs, index, report)
+
+
+def _known_task(storage: Storage, index: _Index, has_kpt_shape: bool) -> Task | None:
+    """The task before the rows are read: training.yaml's ``task:``, else its model's, else
+    pose when data.yaml has ``kpt_shape``; None when the rows decide (training.tasks)."""
+    explicit, model = None, None
+    info = index.by_path.get(TRAINING_YAML)
+    if info is not None and info.size <= TRAINING_YAML_MAX_BYTES:
+        explicit, model = requested_in_training_yaml(storage.read_bytes(TRAINING_YAML))
+    if explicit in TASKS:
+        return explicit
+    named = task_from_model(model) if model else None
+    return named or ("pose" if has_kpt_shape else None)
+
+
+def _label_caches(index: _Index) -> list[Finding]:
+    """An uploaded ``*.cache`` is a pickle that Ultralytics loads from next to the labels."""
+    caches = [f.path for f in index.files if f.path.endswith(".cache")]
+    return [
+        error(
+            path,
+            "is an Ultralytics label cache: a pickle, which training would load (run code from)",
+            hint="delete the .cache files from the upload; training rebuilds them",
+        )
+        for path in caches[:MAX_EXAMPLES]
+    ]
+
+
+def _no_kpt_shape(file: str) -> Finding:
+    return error(
+        file,
+        "kpt_shape: is required to train a pose model",
+        field="kpt_shape",
+        hint="add kpt_shape: [keypoints, dims] (e.g. [17, 3]), or train another task",
+    )
 
 
 def _add(report: Report, findings: list[Finding]) -> None:

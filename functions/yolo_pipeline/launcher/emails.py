@@ -46,7 +46,10 @@ def format_finding(index: int, finding: Finding) -> list[str]:
     lines[0] = number + lines[0].lstrip()
     lines += _wrap(finding.message, " " * len(number))
     if finding.hint:
-        lines += _wrap(f"Fix: {finding.hint}", " " * len(number))
+        # A line of the hint starting with "$ " is a command: kept whole, to copy and paste.
+        text, *commands = finding.hint.split("\n")
+        lines += _wrap(f"Fix: {text}", " " * len(number))
+        lines += [" " * len(number) + "  " + c for c in commands if c.startswith("$ ")]
     return lines
 
 

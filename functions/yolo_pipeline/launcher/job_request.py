@@ -12,10 +12,17 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from yolo_pipeline.contract import TAG_DATA_YAML_ETAG, TAG_DATASET_URI, TAG_PIPELINE, ZIP_SUFFIX
+from yolo_pipeline.contract import (
+    CHANNEL_WEIGHTS,
+    TAG_DATA_YAML_ETAG,
+    TAG_DATASET_URI,
+    TAG_PIPELINE,
+    ZIP_SUFFIX,
+)
 from yolo_pipeline.training.config import SageMakerOptions
 from yolo_pipeline.training.hyperparameters import encode_hyperparameters
-from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS
+from yolo_pipeline.training.metric_line import metric_definitions
+from yolo_pipeline.training.tasks import Task, is_task
 
 CHANNEL = "dataset"  # /opt/ml/input/data/dataset/ in the container
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
@@ -56,6 +63,21 @@ def _join(base: str, *parts: str) -> str:
     return base.rstrip("/") + "/" + "/".join(p.strip("/") for p in parts) + "/"
 
 
+def _tags(
+    pipeline_name: str, dataset_folder: str, etag: str, version: str | None
+) -> list[dict[str, str]]:
+    """The job's tags (contract.TAG_*), read back by the notifier and `status`."""
+    tags = [
+        {"Key": TAG_PIPELINE, "Value": tag_value(pipeline_name)},
+        {"Key": TAG_DATASET_URI, "Value": tag_value(dataset_folder)},
+    ]
+    if etag:
+        tags.append({"Key": TAG_DATA_YAML_ETAG, "Value": tag_value(etag)})
+    if version:
+        tags.append({"Key": TAG_DATA_YAML_VERSION, "Value": tag_value(version)})
+    return tags
+
+
 def build_training_job_request(
     *,
     job_name: str,
@@ -69,26 +91,20 @@ def build_training_job_request(
     data_yaml_etag: str = "",
     data_yaml_version: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
+    weights_uri: str | None = None,
 ) -> dict[str, Any]:
     """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml, or
     a dataset zip: S3Prefix with the exact key brings that one object into the channel).
 
-    ``train_args`` are the checked Ultralytics arguments from training.yaml; they are sent
-    as string hyperparameters (ValueError past SageMaker's 100 entries / 2,500 chars).
-    """
+    ``train_args``: the checked Ultralytics arguments (``model`` and ``task`` included), sent
+    as strings (ValueError past SageMaker's limits). ``weights_uri``: the user's weights
+    object, the ``weights`` channel."""
     if not dataset_uri.startswith("s3://"):
         raise ValueError(f"dataset_uri must be an s3:// folder, got {dataset_uri!r}")
     is_zip = dataset_uri.lower().endswith(ZIP_SUFFIX)
     dataset_folder = dataset_uri if dataset_uri.endswith("/") or is_zip else dataset_uri + "/"
     runtime = min(options.max_runtime_seconds, MAX_SECONDS)
-    tags = [
-        {"Key": TAG_PIPELINE, "Value": tag_value(pipeline_name)},
-        {"Key": TAG_DATASET_URI, "Value": tag_value(dataset_folder)},
-    ]
-    if data_yaml_etag:
-        tags.append({"Key": TAG_DATA_YAML_ETAG, "Value": tag_value(data_yaml_etag)})
-    if data_yaml_version:
-        tags.append({"Key": TAG_DATA_YAML_VERSION, "Value": tag_value(data_yaml_version)})
+    tags = _tags(pipeline_name, dataset_folder, data_yaml_etag, data_yaml_version)
     stopping: dict[str, int] = {"MaxRuntimeInSeconds": runtime}
     request: dict[str, Any] = {
         "TrainingJobName": job_name,
@@ -96,7 +112,7 @@ def build_training_job_request(
         "AlgorithmSpecification": {
             "TrainingImage": image_uri,
             "TrainingInputMode": options.input_mode,
-            "MetricDefinitions": [dict(m) for m in METRIC_DEFINITIONS],
+            "MetricDefinitions": metric_definitions(_task(train_args)),
             "EnableSageMakerMetricsTimeSeries": True,
         },
         "HyperParameters": encode_hyperparameters(dict(train_args or {})),
@@ -126,6 +142,8 @@ def build_training_job_request(
         "Environment": dict(ENVIRONMENT),
         "Tags": tags,
     }
+    if weights_uri:
+        request["InputDataConfig"].append(_weights_channel(weights_uri))
     if options.spot:
         stopping["MaxWaitTimeInSeconds"] = spot_wait_seconds(runtime)
         # One sub-prefix per job, so a restarted spot job resumes only its own run.
@@ -134,3 +152,27 @@ def build_training_job_request(
             "LocalPath": CHECKPOINT_LOCAL_PATH,
         }
     return request
+
+
+def _task(train_args: Mapping[str, Any] | None) -> Task:
+    task = (train_args or {}).get("task")
+    return task if is_task(task) else "detect"
+
+
+def _weights_channel(uri: str) -> dict[str, Any]:
+    """One object as a channel: an S3Prefix of its full key (the container takes the file of
+    exactly that name, so a neighbour sharing the prefix is never used). File mode: a
+    checkpoint is read once, whole."""
+    if not uri.startswith("s3://") or uri.endswith("/"):
+        raise ValueError(f"weights_uri must be one s3:// object, got {uri!r}")
+    return {
+        "ChannelName": CHANNEL_WEIGHTS,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }

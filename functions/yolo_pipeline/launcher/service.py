@@ -50,6 +50,7 @@ from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
 from yolo_pipeline.launcher.limits import folder_too_big
+from yolo_pipeline.launcher.model_source import ModelChoice, choose_model
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide, defer_seconds
@@ -421,17 +422,33 @@ class Launcher:
         errors = [*report.errors, *training_problems, *config.errors]
         warnings = [*report.warnings, *config.warnings]
         if errors:
-            logger.info("Dataset rejected", extra={"errors": len(errors)})
-            email = render_rejection(
-                dataset_uri=up.dataset_uri,
-                errors=errors,
-                warnings=warnings,
-                prefix=settings.job_name_prefix,
-            )
-            self._send(email if waited is None else with_still_changing_note(email, waited))
-            metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
-            return {"status": "rejected", "dataset": up.dataset_uri, "errors": len(errors)}
-        return self._start(up, name, report, config, warnings, waited)
+            return self._reject(up, errors, warnings, waited)
+        # The model and task, and the user's own weights as a channel (launcher/model_source.py).
+        choice = choose_model(
+            config.train_args,
+            report.stats.get("task", "detect"),
+            weights_s3_uri=settings.weights_s3_uri,
+            job_name_prefix=settings.job_name_prefix,
+            s3=aws.client("s3"),
+            sagemaker=aws.client("sagemaker"),
+        )
+        if choice.problems:
+            return self._reject(up, choice.problems, warnings, waited)
+        return self._start(up, name, report, config, choice, warnings, waited)
+
+    def _reject(
+        self, up: Upload, errors: list[Finding], warnings: list[Finding], waited: int | None
+    ) -> dict[str, Any]:
+        logger.info("Dataset rejected", extra={"errors": len(errors)})
+        email = render_rejection(
+            dataset_uri=up.dataset_uri,
+            errors=errors,
+            warnings=warnings,
+            prefix=self.settings.job_name_prefix,
+        )
+        self._send(email if waited is None else with_still_changing_note(email, waited))
+        metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "dataset": up.dataset_uri, "errors": len(errors)}
 
     def _check(self, up: Upload) -> tuple[Any, Any, list[Finding]]:
         """Validate the folder (or zip) and parse its training.yaml; S3 failures raise."""
@@ -470,6 +487,7 @@ class Launcher:
         name: str,
         report: Any,
         config: Any,
+        choice: ModelChoice,
         warnings: list[Finding],
         waited: int | None,
     ) -> dict[str, Any]:
@@ -477,6 +495,7 @@ class Launcher:
         settings, options, dataset_uri = self.settings, config.sagemaker, up.dataset_uri
         if not self.image_guard.present(settings.training_image_uri):
             return self._no_image(dataset_uri, name)
+        train_args = {**config.train_args, "model": choice.model, "task": choice.task}
         request = build_training_job_request(
             job_name=name,
             dataset_uri=dataset_uri,
@@ -485,10 +504,11 @@ class Launcher:
             output_s3_uri=settings.output_s3_uri,
             checkpoint_s3_uri=settings.checkpoint_s3_uri,
             options=options,
-            train_args=config.train_args,
+            train_args=train_args,
             data_yaml_etag=up.etag,
             data_yaml_version=up.version_id,
             pipeline_name=settings.pipeline_name,
+            weights_uri=choice.weights_uri,
         )
         started_email = render_started(
             prefix=settings.job_name_prefix,

@@ -48,6 +48,7 @@ class LauncherSettings:
     launch_queue_url: str = ""
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_settle_seconds: int = DEFAULT_MAX_SETTLE_SECONDS
+    weights_s3_uri: str = ""  # users' own .pt files (env WEIGHTS_S3_URI); "" = none
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:
@@ -99,4 +100,5 @@ class LauncherSettings:
             max_settle_seconds=integer(
                 env, "MAX_SETTLE_SECONDS", DEFAULT_MAX_SETTLE_SECONDS, 0, 14 * 24 * 3600
             ),
+            weights_s3_uri=s3_uri(env, "WEIGHTS_S3_URI") if env.get("WEIGHTS_S3_URI") else "",
         )

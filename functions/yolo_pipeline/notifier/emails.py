@@ -32,6 +32,12 @@ from yolo_pipeline.notifier.pricing import (
 )
 from yolo_pipeline.notifier.registry import RegistryOutcome
 from yolo_pipeline.notifier.sagemaker_event import as_datetime, normalise_tags
+from yolo_pipeline.training.metric_line import (
+    headline_label,
+    headline_metric,
+    quality_names,
+    task_of,
+)
 
 # (label in the email, metric name from yolo_pipeline.training.metric_line.METRIC_NAMES)
 METRIC_TABLE: tuple[tuple[str, str], ...] = (
@@ -258,8 +264,9 @@ def render_job_email(
     spot = uses_spot(job)
 
     suffix = ""
-    if what.status == "Completed" and HEADLINE_METRIC in metrics:
-        suffix = f"mAP50-95 {metrics[HEADLINE_METRIC]:.3f}"
+    headline = headline_metric(task_of(job.get("HyperParameters")))  # the task's (issue 12)
+    if what.status == "Completed" and headline in metrics:
+        suffix = f"{headline_label(headline)} {metrics[headline]:.3f}"
     subject = subject_line(prefix, what.label, name, suffix)
 
     lines: list[str] = [
@@ -324,11 +331,13 @@ def _metrics_section(
         epochs = f"{int(epochs_run)}" + (f" of {planned} planned" if planned else "")
     else:
         epochs = "not reported" + (f" ({planned} planned)" if planned else "")
-    if not any(metric in metrics for _, metric in METRIC_TABLE):
+    table = quality_names(task_of(job.get("HyperParameters")))  # the task's (issue 12)
+    if not any(metric in metrics for _, metric in table):
         return [f"{title} none reported.", f"Epochs run: {epochs}"]
+    width = max(10, *(len(label) for label, _ in table))
     rows = [
-        f"  {label:<10} {metrics[metric]:.3f}" if metric in metrics else f"  {label:<10} -"
-        for label, metric in METRIC_TABLE
+        f"  {label:<{width}} " + (f"{metrics[metric]:.3f}" if metric in metrics else "-")
+        for label, metric in table
     ]
     return [title, *rows, f"Epochs run: {epochs}"]
 

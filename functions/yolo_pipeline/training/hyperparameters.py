@@ -22,7 +22,9 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.training.models import read_model
+from yolo_pipeline.training.tasks import DEFAULT_MODELS, TASKS
 from yolo_pipeline.training.train_args_generated import (
     BOOL_KEYS,
     DEFAULTS,
@@ -45,7 +47,7 @@ CONTAINER_OWNED_KEYS: dict[str, str] = {
     "cfg": "a config file path would be read from inside the container; set the keys directly",
 }
 
-DEFAULT_MODEL = "yolo11n.pt"  # baked into the image (Dockerfile build arg MODEL)
+DEFAULT_MODEL = DEFAULT_MODELS["detect"]  # the launcher sends the task's default (training.tasks)
 EXPORT_FORMATS: frozenset[str] = frozenset({"onnx", "torchscript"})  # what the image can export
 
 # Container-level keys that are not Ultralytics train arguments, with their defaults.
@@ -182,17 +184,30 @@ def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
     if key == "model":
         if not isinstance(value, str) or not value.strip():
             return [error(file, "must be a model name such as yolo11n.pt", field=key)]
-        if value.endswith(".pt") and value != DEFAULT_MODEL:
-            return [
-                warning(
-                    file,
-                    f"{value} is not baked into the training image ({DEFAULT_MODEL} is)",
-                    field=key,
-                    hint="the job runs without internet; rebuild the image with "
-                    f"--build-arg MODEL={value}, or use {DEFAULT_MODEL} or a .yaml architecture",
-                )
-            ]
+        ref = read_model(value)
+        if ref.problem:
+            return [error(file, ref.problem, field=key, hint=ref.hint)]
     return []
+
+
+def _model_key_problem(key: str, value: Any) -> str | None:
+    """``task``, ``pretrained`` and ``distill_model``: nothing may point into the upload."""
+    if key == "task" and value not in TASKS:
+        return (
+            f"{str(value)[:40]!r} is not supported; use one of {', '.join(TASKS)} "
+            "(classification datasets are not supported yet)"
+        )
+    if key == "pretrained" and not isinstance(value, bool):
+        return "must be true or false: starting weights are named by model: (never a path)"
+    if (
+        key == "distill_model"
+        and value not in (None, "")
+        and read_model(str(value)).kind != "baked"
+    ):
+        return (
+            "must be a model baked into the training image (a teacher is never loaded from a path)"
+        )
+    return None
 
 
 def parse_export(value: Any) -> list[str]:
@@ -236,7 +251,7 @@ def check_hyperparameters(values: Mapping[str, Any], file: str = _HINT_FILE) -> 
         if key in CONTAINER_KEYS:
             findings.extend(_check_container_key(key, value, file))
             continue
-        problem = _type_problem(key, value)
+        problem = _type_problem(key, value) or _model_key_problem(key, value)
         if problem:
             default = DEFAULTS.get(key)
             hint = f"the default is {encode_value(default)}" if default is not None else ""

@@ -19,30 +19,90 @@ import re
 from collections.abc import Mapping
 
 from yolo_pipeline.contract import METRIC_LINE_PREFIX
+from yolo_pipeline.training.tasks import TASKS, Task
 
 PREFIX = METRIC_LINE_PREFIX
 
-# The metrics a detection run reports, in log order. "epoch" is 1-based.
-METRIC_NAMES: tuple[str, ...] = (
-    "epoch",
-    "train:box_loss",
-    "train:cls_loss",
-    "train:dfl_loss",
-    "val:box_loss",
-    "val:cls_loss",
-    "val:dfl_loss",
-    "val:precision",
-    "val:recall",
-    "val:mAP50",
-    "val:mAP50-95",
-    "lr",
-    "best_epoch",  # only on the last line: best.pt's final validation (issue 14)
-)
+# Loss names per task, as Ultralytics' criteria name them (ultralytics/utils/loss.py); the
+# last one of pose (rle) and OBB (angle) only appear for some model families.
+LOSSES: dict[Task, tuple[str, ...]] = {
+    "detect": ("box_loss", "cls_loss", "dfl_loss"),
+    "segment": ("box_loss", "seg_loss", "cls_loss", "dfl_loss", "sem_loss"),
+    "pose": ("box_loss", "pose_loss", "kobj_loss", "cls_loss", "dfl_loss", "rle_loss"),
+    "obb": ("box_loss", "cls_loss", "dfl_loss", "angle_loss"),
+}
+_QUALITY = ("precision", "recall", "mAP50", "mAP50-95")
+# Ultralytics' metric suffix -> our name prefix: (B)ox, (M)ask, (P)ose.
+_KINDS = {"B": "", "M": "mask_", "P": "pose_"}
+_TASK_KINDS: dict[Task, tuple[str, ...]] = {
+    "detect": ("B",),
+    "segment": ("B", "M"),
+    "pose": ("B", "P"),
+    "obb": ("B",),
+}
+# The one number an email or `status` leads with, per task.
+HEADLINE: dict[Task, str] = {
+    "detect": "val:mAP50-95",
+    "segment": "val:mask_mAP50-95",
+    "pose": "val:pose_mAP50-95",
+    "obb": "val:mAP50-95",
+}
+
+
+def metric_names(task: Task = "detect") -> tuple[str, ...]:
+    """What a run of ``task`` reports, in log order. "epoch" is 1-based."""
+    losses = LOSSES[task]
+    quality = [f"val:{_KINDS[k]}{q}" for k in _TASK_KINDS[task] for q in _QUALITY]
+    return (
+        "epoch",
+        *(f"train:{n}" for n in losses),
+        *(f"val:{n}" for n in losses),
+        *quality,
+        "lr",
+        "best_epoch",  # only on the last line: best.pt's final validation
+    )
+
+
+def headline_metric(task: object) -> str:
+    """The task's headline metric name (box mAP50-95 for an unknown task)."""
+    for name, metric in HEADLINE.items():
+        if task == name:
+            return metric
+    return HEADLINE["detect"]
+
+
+def headline_label(name: str) -> str:
+    """'val:mask_mAP50-95' -> 'mask mAP50-95' (how emails and `status` title it)."""
+    return name.removeprefix("val:").replace("_", " ")
+
+
+def task_of(hyperparameters: Mapping[str, object] | None) -> Task:
+    """A job's task from its HyperParameters (``detect`` for jobs from before the key)."""
+    raw = str((hyperparameters or {}).get("task") or "").strip().strip('"')
+    for task in TASKS:
+        if raw == task:
+            return task
+    return "detect"
+
+
+def quality_names(task: Task) -> list[tuple[str, str]]:
+    """(label, metric) of the task's quality metrics, headline kind first: box for detect and
+    OBB; mask then box for segment; pose then box for pose."""
+    kinds = sorted(_TASK_KINDS[task], key=lambda k: k == "B")
+    shown = ("mAP50-95", "mAP50", "precision", "recall")
+    return [
+        (f"{_KINDS[k].replace('_', ' ')}{q}", f"val:{_KINDS[k]}{q}") for k in kinds for q in shown
+    ]
+
+
+METRIC_NAMES: tuple[str, ...] = metric_names("detect")
 
 # A decimal or exponent float; deliberately not nan/inf.
 _NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _NAME_OK = re.compile(r"^[A-Za-z0-9:_.()/-]+$")
 _TOKEN = re.compile(r"(\S+)=(\S+)")
+_ULTRALYTICS_QUALITY = re.compile(r"^metrics/(precision|recall|mAP50|mAP50-95)\(([BMP])\)$")
+_ULTRALYTICS_LOSS = re.compile(r"^(train|val)/([a-z0-9_]+_loss)$")
 
 
 def _regex(name: str) -> str:
@@ -51,27 +111,38 @@ def _regex(name: str) -> str:
     return rf"{PREFIX}\b.*?\s{re.escape(name)}=({_NUMBER})"
 
 
-METRIC_DEFINITIONS: list[dict[str, str]] = [{"Name": n, "Regex": _regex(n)} for n in METRIC_NAMES]
+def metric_definitions(task: Task = "detect") -> list[dict[str, str]]:
+    """CreateTrainingJob MetricDefinitions for ``task`` (at most 40, SageMaker's limit)."""
+    return [{"Name": n, "Regex": _regex(n)} for n in metric_names(task)]
 
-# Ultralytics trainer keys (trainer.metrics, trainer.label_loss_items) -> our names.
-_ULTRALYTICS_NAMES: dict[str, str] = {
-    "train/box_loss": "train:box_loss",
-    "train/cls_loss": "train:cls_loss",
-    "train/dfl_loss": "train:dfl_loss",
-    "val/box_loss": "val:box_loss",
-    "val/cls_loss": "val:cls_loss",
-    "val/dfl_loss": "val:dfl_loss",
-    "metrics/precision(B)": "val:precision",
-    "metrics/recall(B)": "val:recall",
-    "metrics/mAP50(B)": "val:mAP50",
-    "metrics/mAP50-95(B)": "val:mAP50-95",
-    "lr/pg0": "lr",
-}
+
+METRIC_DEFINITIONS: list[dict[str, str]] = metric_definitions("detect")
+
+
+def _our_name(key: str) -> str | None:
+    if key == "lr/pg0":
+        return "lr"
+    quality = _ULTRALYTICS_QUALITY.match(key)
+    if quality:
+        return f"val:{_KINDS[quality.group(2)]}{quality.group(1)}"
+    loss = _ULTRALYTICS_LOSS.match(key)
+    if loss:
+        return f"{loss.group(1)}:{loss.group(2)}"
+    return None
 
 
 def from_ultralytics(values: Mapping[str, float]) -> dict[str, float]:
-    """Rename the Ultralytics trainer's metric keys to ours, dropping the ones we do not log."""
-    return {_ULTRALYTICS_NAMES[k]: float(v) for k, v in values.items() if k in _ULTRALYTICS_NAMES}
+    """Rename the Ultralytics trainer's metric keys to ours, dropping the ones we do not log:
+    ``metrics/mAP50-95(M)`` -> ``val:mask_mAP50-95``, ``train/seg_loss`` -> ``train:seg_loss``."""
+    out: dict[str, float] = {}
+    for key, value in values.items():
+        name = _our_name(key)
+        if name is not None:
+            out[name] = float(value)
+    return out
+
+
+_ALL_NAMES: tuple[str, ...] = tuple(dict.fromkeys(n for task in TASKS for n in metric_names(task)))
 
 
 def _format_value(value: float) -> str:
@@ -81,12 +152,12 @@ def _format_value(value: float) -> str:
 
 
 def format_metric_line(epoch: int, values: Mapping[str, float]) -> str:
-    """One log line: the prefix, ``epoch=N``, then ``name=value`` in :data:`METRIC_NAMES` order.
-
-    Names outside :data:`METRIC_NAMES` follow in the given order (logged, not scraped).
+    """One log line: the prefix, ``epoch=N``, then ``name=value`` in :func:`metric_names` order
+    (of every task: box, then mask and pose); other names follow in the given order.
     """
-    ordered = [n for n in METRIC_NAMES if n in values and n != "epoch"]
-    ordered += [n for n in values if n not in METRIC_NAMES]
+    known = _ALL_NAMES
+    ordered = [n for n in known if n in values and n != "epoch"]
+    ordered += [n for n in values if n not in known]
     parts = [PREFIX, f"epoch={int(epoch)}"]
     for name in ordered:
         if not _NAME_OK.match(name):

@@ -1,0 +1,59 @@
+"""Which model ``yolo-pipeline local`` trains, offline.
+
+The job's rule (training.tasks, training.models) with this machine's weights folder standing
+in for the image's: ``$YOLO_WEIGHTS_DIR``, else ``training_image/weights/`` in the checkout.
+When a pretrained weight is not there, local mode trains the matching architecture from
+scratch (``yolo11n-seg.pt`` -> ``yolo11n-seg.yaml``) and says so, instead of failing
+offline after validation. A ``.pt`` of the user's own is read from that folder too (the
+job's ``weights`` channel); ``job:<name>`` needs AWS and is refused here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from yolo_pipeline.training.models import read_model
+from yolo_pipeline.training.tasks import Task, architecture_for, default_model
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def local_weights_dir() -> Path:
+    """Where local mode (and train.py outside the image) looks for weights."""
+    return Path(os.environ.get("YOLO_WEIGHTS_DIR") or REPO_ROOT / "training_image" / "weights")
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    model: str  # the ``model`` hyperparameter
+    weights_file: Path | None = None  # a user .pt to place in the weights channel
+    warning: str = ""
+    problem: str = ""
+
+
+def choose_local_model(requested: str | None, task: Task, weights_dir: Path) -> LocalModel:
+    name = (requested or "").strip() or default_model(task)
+    ref = read_model(name)
+    if ref.problem:
+        return LocalModel(name, problem=f"model: {ref.problem}; {ref.hint}")
+    if ref.kind == "architecture":
+        return LocalModel(name)
+    if ref.kind == "job":
+        return LocalModel(
+            name, problem=f"model: {name} fine-tunes from a SageMaker job; local mode is offline"
+        )
+    path = weights_dir / ref.name
+    if path.is_file():
+        return LocalModel(name, None if ref.kind == "baked" else path)
+    if ref.kind == "weights":
+        return LocalModel(name, problem=f"model: {name} is not in {weights_dir}: put it there")
+    arch = architecture_for(name)
+    return LocalModel(
+        arch,
+        warning=f"WARNING: pretrained weights {name} are not in {weights_dir} (offline: nothing "
+        f"is downloaded), so this run trains {arch} from scratch: expect much lower metrics "
+        f"than a job on the image, which bakes {name}. Put {name} in that folder (or set "
+        "YOLO_WEIGHTS_DIR) to start from it.",
+    )

@@ -1,0 +1,118 @@
+"""Which Ultralytics task a job trains, and which model it starts from.
+
+One rule, used by the validator, the launcher, local mode and the training image:
+
+1. ``task:`` in training.yaml (an Ultralytics argument) wins;
+2. otherwise the model named decides (``-seg``, ``-pose``, ``-obb``; a plain YOLO name is
+   detect);
+3. otherwise the dataset decides: ``kpt_shape`` in data.yaml means pose, polygon rows mean
+   segment, anything else detect. OBB rows look like 4-point polygons, so OBB needs
+   ``task: obb`` or an OBB model.
+
+Pure and Lambda-safe: no Ultralytics import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal, TypeGuard
+
+Task = Literal["detect", "segment", "pose", "obb"]
+TASKS: Final[tuple[Task, ...]] = ("detect", "segment", "pose", "obb")
+
+# The model a job starts from when training.yaml names none (all baked into the image).
+DEFAULT_MODELS: Final[dict[Task, str]] = {
+    "detect": "yolo11n.pt",
+    "segment": "yolo11n-seg.pt",
+    "pose": "yolo11n-pose.pt",
+    "obb": "yolo11n-obb.pt",
+}
+
+_SUFFIX_TASK: Final[dict[str, Task]] = {"seg": "segment", "pose": "pose", "obb": "obb"}
+# Ultralytics' own families (ultralytics/cfg/models): a name from one of them with no task
+# suffix is a detection model. Anything else (best.pt, my-model.pt) tells nothing.
+_YOLO_NAME = re.compile(
+    r"^(?:yolov3|yolov5|yolov6|yolov8|yolov9|yolov10|yolo11|yolo12|yolo26)[a-z0-9-]*$"
+)
+_CLASSIFY = re.compile(r"-cls(?:-|$)")
+
+
+def is_task(value: object) -> TypeGuard[Task]:
+    return value in TASKS
+
+
+def task_from_model(model: str) -> Task | None:
+    """The task a model name implies (``yolo11s-seg.pt`` -> segment), or None when unknown."""
+    stem = model.rsplit("/", 1)[-1].lower()
+    stem = re.sub(r"\.(pt|ya?ml)$", "", stem)
+    for suffix, task in _SUFFIX_TASK.items():
+        if re.search(rf"-{suffix}(?:-p[26])?$", stem):
+            return task
+    if _YOLO_NAME.match(stem) and not _CLASSIFY.search(stem):
+        return "detect"
+    return None
+
+
+def is_classification_model(model: str) -> bool:
+    return bool(_CLASSIFY.search(model.rsplit("/", 1)[-1].lower()))
+
+
+def resolve_task(
+    explicit: object,
+    model: str | None,
+    dataset_task: Task,
+    model_task: Task | None = None,
+) -> Task:
+    """The task the job trains: explicit ``task:``, else the model's, else the dataset's.
+
+    ``model_task`` is the task of a model whose name says nothing (an earlier job's best.pt),
+    when the caller knows it.
+    """
+    if is_task(explicit):
+        return explicit
+    named = task_from_model(model) if model else None
+    return named or model_task or dataset_task
+
+
+def default_model(task: Task) -> str:
+    return DEFAULT_MODELS[task]
+
+
+def architecture_for(model: str) -> str:
+    """The architecture yaml a pretrained weight is built from (``yolo11n-seg.pt`` ->
+    ``yolo11n-seg.yaml``): what local mode trains when the weights are not on the machine."""
+    return re.sub(r"\.pt$", ".yaml", model)
+
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "TASKS",
+    "Task",
+    "architecture_for",
+    "default_model",
+    "is_classification_model",
+    "is_task",
+    "requested_in_training_yaml",
+    "resolve_task",
+    "task_from_model",
+]
+
+
+def requested_in_training_yaml(text: bytes | str | None) -> tuple[object, str | None]:
+    """(``task:``, ``model:``) as training.yaml sets them, for the validator's task choice.
+
+    Bounded and safe: anything unreadable gives (None, None); training.yaml's own parser
+    reports the problem.
+    """
+    import yaml
+
+    if text is None or len(text) > 64 * 1024:
+        return None, None
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    model = data.get("model")
+    return data.get("task"), model if isinstance(model, str) else None
