@@ -35,6 +35,7 @@ from s3transfer.utils import ChunksizeAdjuster
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.errors import EXIT_USAGE
+from yolo_pipeline.text import quote
 
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
 DEFAULT_CONCURRENCY = 8
@@ -93,14 +94,14 @@ def parse_destination(uri: str) -> tuple[str, str]:
     match = _DEST_PATTERN.match(uri.strip())
     if not match:
         raise UploadError(
-            f"destination {uri!r} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
+            f"destination {quote(uri)} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
         )
     key = match["key"].lstrip("/")
     if key and not key.endswith("/"):
         key += "/"
     if key.count("/") < 2:
         raise UploadError(
-            f"destination {uri!r} names no dataset folder: the launcher fires on "
+            f"destination {quote(uri)} names no dataset folder: the launcher fires on "
             f"<DatasetPrefix><name>/data.yaml, so use s3://{match['bucket']}/datasets/<name>/"
         )
     return match["bucket"], key

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.text import quote
 
 # Ultralytics' IMG_FORMATS (ultralytics/data/utils.py), matched case-insensitively.
 IMG_FORMATS = frozenset(
@@ -198,7 +199,13 @@ def _check_row(  # noqa: PLR0912 (to split, issue 10)
         if cols[0] in names:
             hint = f"use the class id, not its name: {cols[0]} is {names.index(cols[0])}"
         result.add(
-            error(path, f"class {cols[0]!r} is not an integer", line=line, field="class", hint=hint)
+            error(
+                path,
+                f"class {quote(cols[0])} is not an integer",
+                line=line,
+                field="class",
+                hint=hint,
+            )
         )
         return
     cid = int(cls)
@@ -224,7 +231,7 @@ def _check_row(  # noqa: PLR0912 (to split, issue 10)
             result.add(
                 error(
                     path,
-                    f"column {i} is {tok!r}, not a finite number",
+                    f"column {i} is {quote(tok)}, not a finite number",
                     line=line,
                     hint="every coordinate must be a number in [0, 1]",
                 )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from yolo_pipeline.text import quote
+
 T = TypeVar("T")
 DEFAULT_MAX_WORKERS = 32
 
@@ -245,10 +247,10 @@ def _aws_reason(exc: Any) -> str:
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/key`` -> ``('bucket', 'some/key')``."""
     if not uri.startswith("s3://"):
-        raise ValueError(f"{uri!r} is not an s3:// URI")
+        raise ValueError(f"{quote(uri)} is not an s3:// URI")
     bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket:
-        raise ValueError(f"{uri!r} has no bucket name")
+        raise ValueError(f"{quote(uri)} has no bucket name")
     return bucket, key
 
 

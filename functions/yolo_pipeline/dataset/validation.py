@@ -30,6 +30,7 @@ from yolo_pipeline.dataset.labels import (
     summarize_notes,
 )
 from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
+from yolo_pipeline.text import quote
 
 MAX_LABEL_PROBLEMS = 20  # label problems listed in a report; the rest are counted
 MAX_EXAMPLES = 3
@@ -139,7 +140,7 @@ def _missing_entry(entry: str, split: str, index: _Index, file: str) -> Finding:
         tops = index.top_level()
         if tops:
             hint += f"; found at the top level: {', '.join(tops[:8])}"
-    return error(file, f"{entry!r} does not exist in the dataset", field=split, hint=hint)
+    return error(file, f"{quote(entry)} does not exist in the dataset", field=split, hint=hint)
 
 
 def _resolve_split(
@@ -153,7 +154,7 @@ def _resolve_split(
                 findings.append(
                     error(
                         file,
-                        f"{entry!r} is a single image",
+                        f"{quote(entry)} is a single image",
                         field=split,
                         hint="point to a folder of images or a .txt list",
                     )
@@ -211,7 +212,7 @@ def _read_list_file(
             problems.append(
                 error(
                     entry,
-                    f"lists {path!r}, which does not exist",
+                    f"lists {quote(path)}, which does not exist",
                     line=lineno,
                     hint="upload the image or remove the line",
                 )
