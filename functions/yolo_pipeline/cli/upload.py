@@ -34,6 +34,7 @@ from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import DATA_YAML
+from yolo_pipeline.dataset.storage import walk_local
 from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.text import quote
 
@@ -136,12 +137,19 @@ def _skipped_name(relative: Path) -> bool:
 
 
 def collect_files(root: Path, prefix: str) -> list[LocalFile]:
-    """Every dataset file under ``root`` with its destination key, sorted, sizes only."""
+    """Every dataset file under ``root`` with its destination key, sorted, sizes only.
+
+    The same walk as ``validate`` (storage.walk_local): only regular files inside the
+    folder. A symlink that resolves outside it, a FIFO or a device is never uploaded, not
+    even with --force (validation reported it).
+    """
+    root = root.resolve()
+    found, _refused = walk_local(root)
     files = []
-    for path in sorted(root.rglob("*")):
+    for path, size in sorted(found):
         relative = path.relative_to(root)
-        if path.is_file() and not _skipped_name(relative):
-            files.append(LocalFile(path, prefix + relative.as_posix(), path.stat().st_size))
+        if not _skipped_name(relative):
+            files.append(LocalFile(path, prefix + relative.as_posix(), size))
     return files
 
 
@@ -367,6 +375,9 @@ def upload_dataset(
     except (ClientError, BotoCoreError) as exc:
         print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
         print("Check the bucket name, your AWS credentials and region.", file=out)
+        return 1
+    except OSError as exc:  # a file that cannot be read (permissions): one line, no trace
+        print(f"error: cannot read {exc.filename or root}: {exc.strerror or exc}", file=out)
         return 1
 
     total = len(plan.to_upload) + len(plan.unchanged) + 1

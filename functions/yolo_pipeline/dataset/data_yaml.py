@@ -18,6 +18,7 @@ from typing import Any
 
 from yolo_pipeline.dataset import safe_yaml
 from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.dataset.labels import is_image
 from yolo_pipeline.text import quote
 
 MAX_DATA_YAML_BYTES = 1024 * 1024
@@ -180,6 +181,22 @@ def normalize_entry(raw: str, *, fallback: bool) -> tuple[str | None, str | None
             "the folder (S3 prefix) that holds data.yaml"
         )
     return norm, None
+
+
+def list_line_path(list_file: str, raw: str) -> tuple[str | None, str | None]:
+    """One line of a ``.txt`` split list, read as Ultralytics reads it, as a root-relative
+    image path: ``(path, None)``; ``(None, None)`` when Ultralytics would not take it as an
+    image (blank, spaces around it, not an image suffix); ``(None, why)`` when it cannot be
+    inside the dataset. ``./x`` is relative to the list file's folder (Ultralytics rewrites
+    those); any other relative line is taken relative to the dataset root, which is what the
+    container's resolved copy of the list gives Ultralytics (container/list_files.py).
+    """
+    if not raw or raw != raw.strip() or not is_image(raw):
+        return None, None
+    candidate = (
+        posixpath.join(posixpath.dirname(list_file), raw[2:]) if raw.startswith("./") else raw
+    )
+    return normalize_entry(candidate, fallback=False)
 
 
 def _parse_split(
