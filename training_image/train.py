@@ -582,9 +582,11 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     data_yaml = scratch / "data.yaml"
     import yaml
 
-    data_yaml.write_text(
-        yaml.safe_dump(sanitized_data_yaml(config, str(root)), sort_keys=False), encoding="utf-8"
-    )
+    from yolo_pipeline.container.list_files import with_resolved_lists  # wiring (issue 13)
+
+    # wiring (issue 13): .txt split lists copied with the paths the validator resolved
+    sanitized = with_resolved_lists(sanitized_data_yaml(config, str(root)), root, scratch)
+    data_yaml.write_text(yaml.safe_dump(sanitized, sort_keys=False), encoding="utf-8")
     outcome = train(layout, values, data_yaml, stop)
     metrics = package(layout, values, outcome, config, scan)
     print("YOLO_FINAL " + json.dumps(metrics["final"]), flush=True)

@@ -42,7 +42,11 @@ def clean(text: str, limit: int = DEFAULT_LIMIT) -> str:
     """``text`` on one line, control characters escaped, at most ``limit`` characters."""
     limit = max(limit, len(ELLIPSIS) + 1)
     head = text[: limit + 1]  # never walk a huge string
-    full = "".join(_escape(c) if _is_control(c) else c for c in head)
+    # isprintable() is False for every control/format/separator character: the C-speed
+    # common case; only other text is walked character by character.
+    full = (
+        head if head.isprintable() else "".join(_escape(c) if _is_control(c) else c for c in head)
+    )
     if len(full) <= limit and len(head) == len(text):
         return full
     return full[: limit - len(ELLIPSIS)] + ELLIPSIS

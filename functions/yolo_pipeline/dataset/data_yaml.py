@@ -235,9 +235,9 @@ def _parse_split(
             message, _, hint = problem.partition(" -> ")
             out.append(error(file, message, line=line, field=key, hint=hint))
             return None
-        if path is not None and path not in paths:
+        if path is not None:
             paths.append(path)
-    return paths
+    return list(dict.fromkeys(paths))  # unique, in order, linear
 
 
 def parse_data_yaml(content: bytes | str, file: str = "data.yaml") -> ParsedDataYaml:

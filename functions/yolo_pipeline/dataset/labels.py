@@ -8,6 +8,7 @@ the likely cause (pixel coordinates, commas, a confidence column, a class name..
 from __future__ import annotations
 
 import math
+import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ IMG_FORMATS = frozenset(
     }
 )
 TOLERANCE = 0.01  # Ultralytics accepts coordinates up to 1.01 (and clips them)
+# The bounds as numpy compares them with a float32 array (NEP 50: the Python float is cast).
+_HIGH = struct.unpack("f", struct.pack("f", 1 + TOLERANCE))[0]
+_LOW = struct.unpack("f", struct.pack("f", -TOLERANCE))[0]
 MAX_PROBLEMS_PER_FILE = 5
 MAX_LABEL_BYTES = 8 * 1024 * 1024
 
@@ -81,12 +85,22 @@ class LabelFileResult:
 
 
 def _number(token: str) -> float | None:
-    if "_" in token:  # Python accepts 1_000, numpy (Ultralytics) does not
-        return None
+    """``token`` as Ultralytics reads it: ``float()`` (so ``0.1_5`` is 0.15), then stored
+    as float32 (so ``1.010000001`` is 1.01). Overflow is inf, which the callers refuse."""
     try:
-        return float(token)
+        value = float(token)
     except ValueError:
         return None
+    return _float32(value)
+
+
+def _float32(value: float) -> float:
+    if not math.isfinite(value):
+        return value
+    try:
+        return float(struct.unpack("f", struct.pack("f", value))[0])
+    except OverflowError:  # beyond float32's range: numpy makes it inf
+        return math.copysign(math.inf, value)
 
 
 def check_label_file(
@@ -239,26 +253,43 @@ def _check_row(  # noqa: PLR0912 (to split, issue 10)
             return
         values.append(v)
     hi, lo = max(values), min(values)
-    if hi > 1 + TOLERANCE or lo < -TOLERANCE:
-        pixel = hi > 1 + TOLERANCE and lo >= 0 and hi >= 2
-        hint = (
-            "these look like pixel coordinates; YOLO needs them normalised: divide x and width "
-            "by the image width, y and height by the image height"
-            if pixel
-            else "coordinates must lie in [0, 1] (normalised to the image size)"
-        )
-        bad = hi if hi > 1 + TOLERANCE else lo
-        result.add(error(path, f"coordinate {bad:g} is outside [0, 1]", line=line, hint=hint))
+    problem = _range_problem(path, line, kind, values)
+    if problem is not None:
+        result.add(problem)
         return
     if hi > 1 or lo < 0:
         result.notes["clipped"] += 1  # within Ultralytics' 1% tolerance: it clips them
-    if kind == "box" and (values[2] <= 0 or values[3] <= 0):
+    if kind == "box" and (values[2] == 0 or values[3] == 0):
         result.notes["zero_size"] += 1
     if kind == "box":
         result.box_rows += 1
     else:
         result.segment_rows += 1
     result.instances[cid] += 1
+
+
+def _range_problem(path: str, line: int, kind: str, values: list[float]) -> Finding | None:
+    """Coordinates outside [0, 1] beyond the tolerance, or a negative box size."""
+    hi, lo = max(values), min(values)
+    if hi > _HIGH or lo < _LOW:
+        pixel = hi > _HIGH and lo >= 0 and hi >= 2
+        hint = (
+            "these look like pixel coordinates; YOLO needs them normalised: divide x and width "
+            "by the image width, y and height by the image height"
+            if pixel
+            else "coordinates must lie in [0, 1] (normalised to the image size)"
+        )
+        bad = hi if hi > _HIGH else lo
+        return error(path, f"coordinate {bad:.8g} is outside [0, 1]", line=line, hint=hint)
+    if kind == "box" and (values[2] < 0 or values[3] < 0):
+        # The tolerance is for positions, never for sizes: Ultralytics drops the image.
+        return error(
+            path,
+            f"has a negative {'width' if values[2] < 0 else 'height'}",
+            line=line,
+            hint="width and height are sizes in [0, 1]: 'class cx cy w h'",
+        )
+    return None
 
 
 def summarize_notes(notes: Counter[str], split: str) -> list[Finding]:

@@ -19,6 +19,9 @@ import yaml
 from yolo_pipeline.dataset.findings import Finding, error
 from yolo_pipeline.text import quote
 
+# libyaml's parser and composer when PyYAML has them (same events and nodes, ~10x faster);
+# the depth limit below is checked before composing, so the C composer never recurses deep.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DEPTH = 16  # data.yaml and training.yaml are mappings of scalars and short lists
 MAX_EVENTS = 200_000  # scalars, mappings and sequences in one file
 
@@ -77,7 +80,7 @@ def yaml_error(file: str, exc: yaml.YAMLError) -> Finding:
 def _scan_events(text: str, file: str) -> Finding | None:
     """The first reason not to compose ``text``, from its event stream alone."""
     depth = 0
-    for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
+    for count, event in enumerate(yaml.parse(text, Loader=_LOADER)):
         line = event.start_mark.line + 1 if event.start_mark is not None else None
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
@@ -112,7 +115,7 @@ def load(content: bytes | str, file: str, max_bytes: int) -> LoadedYaml:
         problem = _scan_events(text, file)
         if problem is not None:
             return LoadedYaml(findings=[problem])
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

@@ -1,0 +1,1 @@
+"""The training container: the SageMaker contract in small modules (entry: training_image/train.py)."""
