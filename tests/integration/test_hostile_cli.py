@@ -135,3 +135,17 @@ def test_an_unreadable_file_gives_one_error_line_even_as_root(
     assert code == 1 and "Traceback" not in out
     assert out.strip().splitlines()[-1] == f"error: cannot read {image}: Permission denied"
     assert _uploaded(s3) == {}
+
+
+def test_data_yaml_symlinked_out_is_refused_even_with_force(
+    s3: Any, dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = dataset.parent / "elsewhere.yaml"
+    (dataset / "data.yaml").rename(outside)
+    (dataset / "data.yaml").symlink_to(outside)
+    (dataset / "images/train/loop.jpg").symlink_to("loop.jpg")  # a symlink loop, too
+    code, out = _validate(dataset, capsys)
+    assert code == 1 and "data.yaml: is a symbolic link to" in out
+    code, out = _upload(dataset, force=True)
+    assert code == 1 and "is not a regular file inside" in out and "Traceback" not in out
+    assert _uploaded(s3) == {}

@@ -212,7 +212,10 @@ def plan_upload(
         hashed = list(pool.map(lambda f: hash_file(f, config), files))
     remote = list_remote(s3, bucket, prefix)
     data_key = prefix + DATA_YAML
-    plan = UploadPlan(bucket, prefix, next(f for f in hashed if f.key == data_key))
+    data_yaml = next((f for f in hashed if f.key == data_key), None)
+    if data_yaml is None:  # e.g. a symlink out of the folder: refused by collect_files
+        raise UploadError(f"{root / DATA_YAML} is not a regular file inside {root}")
+    plan = UploadPlan(bucket, prefix, data_yaml)
     for local in hashed:
         current = remote.get(local.key)
         md5 = None
@@ -376,8 +379,13 @@ def upload_dataset(
         print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
         print("Check the bucket name, your AWS credentials and region.", file=out)
         return 1
-    except OSError as exc:  # a file that cannot be read (permissions): one line, no trace
-        print(f"error: cannot read {exc.filename or root}: {exc.strerror or exc}", file=out)
+    except (OSError, UploadError) as exc:  # unreadable file, data.yaml no file: one line
+        reason = (
+            str(exc)
+            if isinstance(exc, UploadError)
+            else f"cannot read {exc.filename or root}: {exc.strerror or exc}"
+        )
+        print(f"error: {reason}", file=out)
         return 1
 
     total = len(plan.to_upload) + len(plan.unchanged) + 1

@@ -145,8 +145,8 @@ def inspect_local(root: Path, full: Path) -> tuple[int | None, str | None]:
         st = full.stat()
     except FileNotFoundError:
         return None, None  # a dangling symlink, or deleted while we looked
-    except OSError as exc:
-        return None, f"cannot be read: {exc.strerror or exc}"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        return None, f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
     if not stat.S_ISREG(st.st_mode):
         kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
         return None, f"is {kind}, not a regular file"
@@ -171,7 +171,10 @@ def walk_local(root: Path) -> tuple[list[tuple[Path, int]], list[tuple[str, str]
         for name in dirs:
             full = base / name
             if full.is_symlink():
-                target = full.resolve()
+                try:
+                    target = full.resolve()
+                except (OSError, RuntimeError):  # a symlink loop: nothing to list
+                    continue
                 if target != root and root not in target.parents:
                     rel = full.relative_to(root).as_posix()
                     refused.append((rel, f"is a symbolic link to {target}, outside the folder"))
