@@ -45,7 +45,7 @@ from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import parse_training_config
 from yolo_pipeline.training.metric_line import parse_metric_lines
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]  # functions/yolo_pipeline/cli/local.py
 TRAIN_SCRIPT = REPO_ROOT / "training_image" / "train.py"
 PLACEHOLDER_BUCKET = "your-dataset-bucket"
 PLACEHOLDER_ACCOUNT = "123456789012"
