@@ -196,8 +196,11 @@ def test_subject_rules_for_long_and_unicode_dataset_names(
     topic_arn: str, sagemaker: Stubber, name: str
 ) -> None:
     event = load_event("training_completed")
-    event["detail"]["Tags"]["yolo:dataset-uri"] = f"s3://b/datasets/{name}/"
-    expect_describe(sagemaker, "training_completed")
+    channel = event["detail"]["InputDataConfig"][0]
+    channel["DataSource"]["S3DataSource"]["S3Uri"] = f"s3://b/datasets/{name}/"
+    expect_describe(
+        sagemaker, "training_completed", InputDataConfig=event["detail"]["InputDataConfig"]
+    )
     invoke(event)
     [email] = sent(topic_arn)
     subject = email["subject"]
@@ -233,9 +236,11 @@ def test_permanent_describe_error_still_emails_from_the_event(
 
 
 def test_event_without_tags_reads_them_with_list_tags(topic_arn: str, sagemaker: Stubber) -> None:
+    """Only when the job has no input channel to name the dataset (it always has one)."""
     event = load_event("training_completed")
     del event["detail"]["Tags"]
-    expect_describe(sagemaker, "training_completed")
+    del event["detail"]["InputDataConfig"]
+    expect_describe(sagemaker, "training_completed", InputDataConfig=None)
     sagemaker.add_response(
         "list_tags",
         {"Tags": [{"Key": "yolo:dataset-uri", "Value": "s3://b/datasets/zebras/"}]},

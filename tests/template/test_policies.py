@@ -184,8 +184,10 @@ def test_pass_role_is_scoped_to_the_training_role_for_sagemaker(resources: Resou
 
 def test_launcher_permissions(resources: Resources) -> None:
     (create,) = statements_with(resources, "StartTrainingFunction", "sagemaker:CreateTrainingJob")
-    assert sorted(as_list(create["Action"])) == ["sagemaker:AddTags", "sagemaker:CreateTrainingJob"]
+    assert as_list(create["Action"]) == ["sagemaker:CreateTrainingJob"]
     assert create["Resource"] == TRAINING_JOBS
+    (tag,) = statements_with(resources, "StartTrainingFunction", "sagemaker:AddTags")
+    assert as_list(tag["Action"]) == ["sagemaker:AddTags"] and tag["Resource"] == TRAINING_JOBS
     # Datasets, and a HeadObject of the user's starting weights (issue 12).
     gets = statements_with(resources, "StartTrainingFunction", "s3:GetObject")
     assert all(as_list(g["Action"]) == ["s3:GetObject"] for g in gets)
@@ -632,3 +634,96 @@ def test_outputs(rendered: dict[str, Any]) -> None:
     bucket = resolver.ref("DatasetBucket")
     assert upload == f"yolo-pipeline upload ./my-dataset s3://{bucket}/datasets/my-dataset/"
     assert resolver.resolve(outputs["ImagePushCommand"]["Value"]).startswith("make image")
+
+
+# ------------------------------------------------------------ defence in depth (issue 13)
+
+
+def test_create_training_job_requires_isolation_and_an_allowed_instance_type(
+    resources: Resources,
+) -> None:
+    (create,) = statements_with(resources, "StartTrainingFunction", "sagemaker:CreateTrainingJob")
+    assert create["Condition"] == {
+        "Bool": {"sagemaker:NetworkIsolation": "true"},
+        "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": {"Ref": "AllowedInstanceTypes"}},
+        "Null": {"sagemaker:InstanceTypes": "false"},
+    }
+
+
+def test_the_request_the_launcher_builds_meets_those_conditions(resources: Resources) -> None:
+    from yolo_pipeline.launcher.job_request import build_training_job_request
+    from yolo_pipeline.training.config import SageMakerOptions
+
+    request = build_training_job_request(
+        job_name="yolo-x-1",
+        dataset_uri="s3://b/datasets/x/",
+        image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/i:latest",
+        role_arn="arn:aws:iam::123456789012:role/r",
+        output_s3_uri="s3://b/models/",
+        checkpoint_s3_uri="s3://b/checkpoints/",
+        options=SageMakerOptions("ml.g4dn.xlarge", True, 3600, 50, "File"),
+        train_args={},
+        data_yaml_etag="e",
+        data_yaml_version=None,
+        pipeline_name="yolo",
+    )
+    assert request["EnableNetworkIsolation"] is True
+    assert request["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
+
+
+def test_topic_policy_denies_plain_http_and_other_publishers(resources: Resources) -> None:
+    policies = [r for r in resources.values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    assert len(policies) == 1
+    props = policies[0]["Properties"]
+    assert props["Topics"] == [TOPIC]
+    statements = {s["Sid"]: s for s in as_list(props["PolicyDocument"]["Statement"])}
+    tls = statements["DenyInsecureTransport"]
+    assert tls["Effect"] == "Deny" and tls["Principal"] == "*" and tls["Action"] == "sns:Publish"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    others = statements["OnlyTheStackPublishes"]
+    assert others["Effect"] == "Deny" and others["Principal"] == "*"
+    roles = [function_role(resources, f) for f in FUNCTIONS]
+    assert len(roles) == 2
+    assert others["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [
+                {"Fn::GetAtt": ["StartTrainingFunctionRole", "Arn"]},
+                {"Fn::GetAtt": ["NotifyStatusFunctionRole", "Arn"]},
+            ]
+        },
+        "Bool": {"aws:PrincipalIsAWSService": "false"},
+    }
+    alarms = statements["CloudWatchAlarmsPublish"]
+    assert alarms["Effect"] == "Allow"
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    for statement in statements.values():
+        assert statement["Resource"] == TOPIC
+
+
+def test_sagemaker_trust_policy_names_the_stack_job_prefix(resources: Resources) -> None:
+    (trust,) = resources["SageMakerExecutionRole"]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": TRAINING_JOBS},
+    }
+
+
+def test_kms_grant_for_logs_is_scoped_to_the_stack_log_groups(resources: Resources) -> None:
+    statements = resources["NotificationKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (logs,) = [s for s in statements if s["Sid"] == "CloudWatchLogsEncryptLogGroups"]
+    patterns = [
+        p["Fn::Sub"] for p in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    ]
+    # The two Lambdas' groups and the image build's own group, nothing else.
+    assert [p.split(":log-group:", 1)[1] for p in patterns] == [
+        "/aws/lambda/${AWS::StackName}-*",
+        "/aws/codebuild/${AWS::StackName}-training-image",
+    ]
+    groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert groups and all(
+        g["KmsKeyId"] == {"Fn::GetAtt": ["NotificationKey", "Arn"]} for g in groups
+    )

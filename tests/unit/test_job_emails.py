@@ -131,7 +131,7 @@ def test_minimal_detail_renders() -> None:
         {"TrainingJobName": "yolo-x-1", "TrainingJobStatus": "Failed"}, {}, region="us-east-1"
     )
     assert email.subject == "[yolo] Failed: yolo-x-1"
-    assert "(unknown: the job has no yolo:dataset-uri tag)" in email.body
+    assert "(unknown: the job has no dataset channel)" in email.body
     assert "Approximate cost:  unknown" in email.body
 
 
@@ -200,10 +200,9 @@ def test_local_model_archive_gets_an_unpack_command_not_a_download() -> None:
 )
 def test_subject_rules_for_long_and_unicode_names(name: str, expected_start: str) -> None:
     detail = load_event("training_completed")["detail"]
-    detail["Tags"]["yolo:dataset-uri"] = f"s3://b/datasets/{name}/"
-    subject = render_job_email(
-        detail, described_for("training_completed"), region="us-east-1"
-    ).subject
+    detail["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = f"s3://b/datasets/{name}/"
+    described = described_for("training_completed", InputDataConfig=None)
+    subject = render_job_email(detail, described, region="us-east-1").subject
     assert subject.startswith(expected_start)
     assert subject.endswith(" mAP50-95 0.612")  # the metric survives truncation
     assert subject.isascii() and len(subject) < 100 and "\n" not in subject and "\r" not in subject
@@ -217,7 +216,12 @@ def test_any_dataset_name_gives_a_valid_subject(name: str, status: str) -> None:
     detail = {
         "TrainingJobName": "yolo-x-1",
         "TrainingJobStatus": status,
-        "Tags": {"yolo:dataset-uri": f"s3://b/datasets/{name}/"},
+        "InputDataConfig": [
+            {
+                "ChannelName": "dataset",
+                "DataSource": {"S3DataSource": {"S3Uri": f"s3://b/datasets/{name}/"}},
+            }
+        ],
     }
     email = render_job_email(detail, None, region="us-east-1")
     assert email.subject.isascii() and len(email.subject) < 100

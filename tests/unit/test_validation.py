@@ -196,7 +196,12 @@ def test_render_text_caps_items(tmp_path: Path) -> None:
         (b"0 1.5 0.5 0.2 0.2\n", "outside [0, 1]"),
         (b"0 -0.2 0.5 0.2 0.2\n", "outside [0, 1]"),
         (b"0 inf 0.5 0.2 0.2\n", "not a finite number"),
-        (b"0 1_0 0.5 0.2 0.2\n", "not a finite number"),
+        (b"0 1_0 0.5 0.2 0.2\n", "coordinate 10 is outside [0, 1]"),  # float("1_0") == 10
+        (b"0 0.1_5 0.5 0.2 0.2\n", None),  # float(): 0.15, as Ultralytics reads it
+        (b"0 0.5 0.5 0.2 1.010000001\n", None),  # float32: 1.01, within the tolerance
+        (b"0 0.5 0.5 0.2 1.0100001\n", "outside [0, 1]"),
+        (b"0 0.5 0.5 -0.005 0.2\n", "has a negative width"),  # no tolerance for sizes
+        (b"0 0.5 0.5 0.2 -0.001\n", "has a negative width or height"),
         (b"0 0.5 0.5 0.2 0.2 0.9\n", "6 columns"),
         (b"0 0.1 0.1 0.2 0.2 0.3 0.3 0.4\n", "odd number"),
         (b"0;0.5;0.5;0.2;0.2\n", "has 1 column(s)"),

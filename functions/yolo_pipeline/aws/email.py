@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import unicodedata
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from yolo_pipeline.text import clean
+
 SUBJECT_MAX = 99  # SNS: "must be less than 100 characters"
+# SNS refuses a message over 256 KB (262,144 bytes, attributes included): bodies are cut
+# well below that, so a hostile dataset can never turn its answer into a refused publish.
+BODY_MAX_BYTES = 200_000
+BODY_LINE_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -22,12 +29,31 @@ class Email:
 
 
 def ascii_text(text: str) -> str:
-    """Best-effort ASCII: strip accents, replace the rest with '?', collapse whitespace."""
+    """Best-effort printable ASCII: strip accents, replace the rest with '?', control
+    characters (ESC, NUL, CR/LF, DEL...) become spaces, whitespace collapses."""
+    text = text[:4096]  # subjects and attributes are short; never walk a huge value
     decomposed = unicodedata.normalize("NFKD", text)
     out = decomposed.encode("ascii", "ignore").decode("ascii") if decomposed else ""
     if not out.strip() and text.strip():
         out = text.encode("ascii", "replace").decode("ascii")
+    out = "".join(c if " " <= c < "\x7f" else " " for c in out)
     return " ".join(out.split())
+
+
+def body_text(lines: Iterable[str]) -> str:
+    """An email body from lines: each line made inert (no CR/LF or control characters
+    from user or event text survive; see yolo_pipeline.text), the whole under
+    ``BODY_MAX_BYTES``."""
+    out: list[str] = []
+    size = 0
+    for text in lines:
+        cleaned = clean(text, BODY_LINE_MAX)
+        size += len(cleaned.encode("utf-8")) + 1
+        if size > BODY_MAX_BYTES:
+            out.append("... (the rest of this message was cut to fit the email size limit)")
+            break
+        out.append(cleaned)
+    return "\n".join(out) + "\n"
 
 
 def subject_line(prefix: str, status: str, name: str, suffix: str = "") -> str:

@@ -179,6 +179,10 @@ def _ms(value: datetime | None) -> str | None:
     return None if value is None else str(int(value.timestamp() * 1000))
 
 
+def _s3_source(channel: dict[str, Any]) -> dict[str, Any]:
+    return dict(channel.get("DataSource", {}).get("S3DataSource", {}))
+
+
 def job_records(
     request: dict[str, Any], run: RunRecord, dataset_label: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -208,6 +212,11 @@ def job_records(
         detail["FailureReason"] = run.failure_reason
     described: dict[str, Any] = {
         **{k: v for k, v in request.items() if k not in {"Tags", "Environment"}},
+        # The notifier names the dataset from the input channel: the local folder here.
+        "InputDataConfig": [
+            {**c, "DataSource": {"S3DataSource": {**_s3_source(c), "S3Uri": dataset_label}}}
+            for c in request["InputDataConfig"]
+        ],
         "TrainingJobArn": arn,
         "TrainingJobStatus": run.status,
         "SecondaryStatus": run.secondary,

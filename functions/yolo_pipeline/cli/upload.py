@@ -34,7 +34,9 @@ from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA, ZIP_SUFFIX
+from yolo_pipeline.dataset.storage import walk_local
 from yolo_pipeline.errors import EXIT_USAGE
+from yolo_pipeline.text import quote
 
 MD5_METADATA_KEY = "md5"  # stored as x-amz-meta-md5
 COMPLETE_METADATA = dict([UPLOAD_COMPLETE_METADATA])  # x-amz-meta-yolo-upload: complete
@@ -95,14 +97,14 @@ def parse_destination(uri: str) -> tuple[str, str]:
     match = _DEST_PATTERN.match(uri.strip())
     if not match:
         raise UploadError(
-            f"destination {uri!r} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
+            f"destination {quote(uri)} is not an S3 URI: use s3://<DatasetBucket>/datasets/<name>/"
         )
     key = match["key"].lstrip("/")
     if key and not key.endswith("/"):
         key += "/"
     if key.count("/") < 2:
         raise UploadError(
-            f"destination {uri!r} names no dataset folder: the launcher fires on "
+            f"destination {quote(uri)} names no dataset folder: the launcher fires on "
             f"<DatasetPrefix><name>/data.yaml, so use s3://{match['bucket']}/datasets/<name>/"
         )
     return match["bucket"], key
@@ -137,12 +139,19 @@ def _skipped_name(relative: Path) -> bool:
 
 
 def collect_files(root: Path, prefix: str) -> list[LocalFile]:
-    """Every dataset file under ``root`` with its destination key, sorted, sizes only."""
+    """Every dataset file under ``root`` with its destination key, sorted, sizes only.
+
+    The same walk as ``validate`` (storage.walk_local): only regular files inside the
+    folder. A symlink that resolves outside it, a FIFO or a device is never uploaded, not
+    even with --force (validation reported it).
+    """
+    root = root.resolve()
+    found, _refused = walk_local(root)
     files = []
-    for path in sorted(root.rglob("*")):
+    for path, size in sorted(found):
         relative = path.relative_to(root)
-        if path.is_file() and not _skipped_name(relative):
-            files.append(LocalFile(path, prefix + relative.as_posix(), path.stat().st_size))
+        if not _skipped_name(relative):
+            files.append(LocalFile(path, prefix + relative.as_posix(), size))
     return files
 
 
@@ -205,7 +214,10 @@ def plan_upload(
         hashed = list(pool.map(lambda f: hash_file(f, config), files))
     remote = list_remote(s3, bucket, prefix)
     data_key = prefix + DATA_YAML
-    plan = UploadPlan(bucket, prefix, next(f for f in hashed if f.key == data_key))
+    data_yaml = next((f for f in hashed if f.key == data_key), None)
+    if data_yaml is None:  # e.g. a symlink out of the folder: refused by collect_files
+        raise UploadError(f"{root / DATA_YAML} is not a regular file inside {root}")
+    plan = UploadPlan(bucket, prefix, data_yaml)
     for local in hashed:
         current = remote.get(local.key)
         md5 = None
@@ -370,6 +382,14 @@ def upload_dataset(
     except (ClientError, BotoCoreError) as exc:
         print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
         print("Check the bucket name, your AWS credentials and region.", file=out)
+        return 1
+    except (OSError, UploadError) as exc:  # unreadable file, data.yaml no file: one line
+        reason = (
+            str(exc)
+            if isinstance(exc, UploadError)
+            else f"cannot read {exc.filename or root}: {exc.strerror or exc}"
+        )
+        print(f"error: {reason}", file=out)
         return 1
     _print_plan(plan, root, out)
     uploaded = _upload_files(s3, plan, config, progress, out)

@@ -11,6 +11,7 @@ from typing import Any
 
 from yolo_pipeline.container import label_scan
 from yolo_pipeline.container.errors import UserError
+from yolo_pipeline.container.list_files import with_resolved_lists
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.dataset.data_yaml import DataYaml, parse_data_yaml, sanitized_data_yaml
 from yolo_pipeline.dataset.labels import is_image
@@ -55,14 +56,15 @@ def read_data_yaml(channel: Path) -> DataYaml:
 
 def write_sanitized_copy(config: DataYaml, root: Path) -> Path:
     """data.yaml with known keys only (never ``download``), in scratch: the channel may be
-    read-only, and nothing uploaded is altered."""
+    read-only, and nothing uploaded is altered. ``.txt`` split lists are copied there with
+    each line resolved as the validator resolved it, so training reads what was validated
+    (Ultralytics would resolve bare relative lines against the working directory)."""
     import yaml
 
     scratch = Path(tempfile.mkdtemp(prefix="yolo-data-"))
     data_yaml = scratch / DATA_YAML
-    data_yaml.write_text(
-        yaml.safe_dump(sanitized_data_yaml(config, str(root)), sort_keys=False), encoding="utf-8"
-    )
+    sanitized = with_resolved_lists(sanitized_data_yaml(config, str(root)), root, scratch)
+    data_yaml.write_text(yaml.safe_dump(sanitized, sort_keys=False), encoding="utf-8")
     return data_yaml
 
 

@@ -12,16 +12,22 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from yolo_pipeline.dataset import safe_yaml
 from yolo_pipeline.dataset.findings import Finding, error, warning
 from yolo_pipeline.dataset.keypoints import POSE_KEYS, check_keypoint_keys
+from yolo_pipeline.dataset.labels import is_image
+from yolo_pipeline.text import quote
 
 MAX_DATA_YAML_BYTES = 1024 * 1024
-MAX_GENERATED_NAMES = 100_000  # nc without names: class_0..class_{nc-1}
+# Far above any real dataset (Objects365 has 365, LVIS 1,203, Open Images 601) and small
+# enough that names, the label check and the training head stay cheap.
+MAX_CLASSES = 10_000
+_MAX_CLASSES_HINT = "check names:; a detector with this many classes will not train"
+MAX_UNKNOWN_KEYS = 10  # warnings about unknown keys; the rest are counted
 SPLITS = ("train", "val", "test")
 KNOWN_KEYS = frozenset({"path", "train", "val", "validation", "test", "nc", "names"})
 # Extras seen in real exports; kept (with a warning) instead of being called unknown.
@@ -55,80 +61,6 @@ class ParsedDataYaml:
         return [f for f in self.findings if f.severity == "error"]
 
 
-def _decode(content: bytes | str, file: str, out: list[Finding]) -> str | None:
-    size = len(content.encode("utf-8", "replace")) if isinstance(content, str) else len(content)
-    if size > MAX_DATA_YAML_BYTES:
-        out.append(
-            error(
-                file,
-                f"is {size:,} bytes; the limit is {MAX_DATA_YAML_BYTES:,}",
-                hint="a data.yaml only needs paths and class names; remove embedded data",
-            )
-        )
-        return None
-    if isinstance(content, str):
-        return content.removeprefix("\ufeff")
-    try:
-        return content.decode("utf-8-sig")  # a BOM (Windows editors) is fine
-    except UnicodeDecodeError as exc:
-        out.append(
-            error(
-                file,
-                f"is not UTF-8 text (byte {exc.start})",
-                hint="save data.yaml as UTF-8 (most editors: 'Save with encoding')",
-            )
-        )
-        return None
-
-
-def _scan_for_aliases(text: str, file: str, out: list[Finding]) -> bool:
-    """True when the token stream has no anchors/aliases and scans cleanly."""
-    try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
-                kind = "anchor" if isinstance(token, yaml.AnchorToken) else "alias"
-                out.append(
-                    error(
-                        file,
-                        f"uses a YAML {kind} (&name / *name), which is not allowed",
-                        line=token.start_mark.line + 1,
-                        hint="write the values out in full; anchors can expand without bound",
-                    )
-                )
-                return False
-    except yaml.YAMLError as exc:
-        out.append(_yaml_error(file, exc))
-        return False
-    return True
-
-
-def _yaml_error(file: str, exc: yaml.YAMLError) -> Finding:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    hint = "fix the YAML syntax (check indentation and quotes)"
-    if "\t" in str(exc) or "tab" in str(problem):
-        hint = "YAML does not allow tabs for indentation; use spaces"
-    return error(
-        file,
-        f"is not valid YAML: {problem}",
-        line=mark.line + 1 if mark is not None else None,
-        hint=hint,
-    )
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """1-based line of each top-level key (safe: aliases were already rejected)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except Exception:  # only used to decorate findings
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-    }
-
-
 def _is_int_like(value: Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -145,84 +77,67 @@ def _is_int_like(value: Any) -> bool:
     return False
 
 
-def _parse_names(raw: Any, file: str, line: int | None, out: list[Finding]) -> list[str] | None:  # noqa: PLR0911 (to split, issue 10)
+def _plain_names(
+    raw: list[Any], file: str, line: int | None, out: list[Finding]
+) -> list[str] | None:
+    def fail(message: str, hint: str) -> None:
+        out.append(error(file, message, line=line, field="names", hint=hint))
+
+    if not raw:
+        fail("is an empty list", "list one name per class, e.g. names: [cat, dog]")
+        return None
+    if len(raw) > MAX_CLASSES:
+        fail(f"lists {len(raw):,} classes; the limit is {MAX_CLASSES:,}", _MAX_CLASSES_HINT)
+        return None
+    bad = next((i for i, n in enumerate(raw) if isinstance(n, list | dict) or n is None), None)
+    if bad is not None:
+        fail(f"entry {bad} is not a plain name", "each class name must be a string")
+        return None
+    return [str(n) for n in raw]
+
+
+def _id_names(
+    raw: dict[Any, Any], file: str, line: int | None, out: list[Finding]
+) -> list[str] | None:
+    def fail(message: str, hint: str) -> None:
+        out.append(error(file, message, line=line, field="names", hint=hint))
+
+    if not raw:
+        fail("is an empty mapping", "give at least one class, e.g. names: {0: cat}")
+        return None
+    if len(raw) > MAX_CLASSES:
+        fail(f"lists {len(raw):,} classes; the limit is {MAX_CLASSES:,}", _MAX_CLASSES_HINT)
+        return None
+    ids: dict[int, str] = {}
+    for k, v in raw.items():
+        if not _is_int_like(k) or int(float(k)) < 0:
+            fail(
+                f"key {quote(k, 40)} is not a class id",
+                "use 0, 1, 2, ... as keys, or write names as a list",
+            )
+            return None
+        if isinstance(v, list | dict) or v is None:
+            fail(f"class {quote(k, 40)} has no plain name", "each class name must be a string")
+            return None
+        ids[int(float(k))] = str(v)
+    missing = sorted(set(range(len(ids))) - set(ids))
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        fail(
+            f"has {len(ids)} classes but ids {min(ids)}-{quote(max(ids), 30)}; "
+            f"missing id(s) {shown}",
+            f"number the classes 0-{len(ids) - 1} without gaps and renumber the "
+            "class ids in your label files to match",
+        )
+        return None
+    return [ids[i] for i in range(len(ids))]
+
+
+def _parse_names(raw: Any, file: str, line: int | None, out: list[Finding]) -> list[str] | None:
     if isinstance(raw, list):
-        if not raw:
-            out.append(
-                error(
-                    file,
-                    "is an empty list",
-                    line=line,
-                    field="names",
-                    hint="list one name per class, e.g. names: [cat, dog]",
-                )
-            )
-            return None
-        bad = [i for i, n in enumerate(raw) if isinstance(n, list | dict) or n is None]
-        if bad:
-            out.append(
-                error(
-                    file,
-                    f"entry {bad[0]} is not a plain name",
-                    line=line,
-                    field="names",
-                    hint="each class name must be a string",
-                )
-            )
-            return None
-        return [str(n) for n in raw]
+        return _plain_names(raw, file, line, out)
     if isinstance(raw, dict):
-        ids: dict[int, str] = {}
-        for k, v in raw.items():
-            if not _is_int_like(k) or int(float(k)) < 0:
-                out.append(
-                    error(
-                        file,
-                        f"key {k!r} is not a class id",
-                        line=line,
-                        field="names",
-                        hint="use 0, 1, 2, ... as keys, or write names as a list",
-                    )
-                )
-                return None
-            if isinstance(v, list | dict) or v is None:
-                out.append(
-                    error(
-                        file,
-                        f"class {k} has no plain name",
-                        line=line,
-                        field="names",
-                        hint="each class name must be a string",
-                    )
-                )
-                return None
-            ids[int(float(k))] = str(v)
-        if not ids:
-            out.append(
-                error(
-                    file,
-                    "is an empty mapping",
-                    line=line,
-                    field="names",
-                    hint="give at least one class, e.g. names: {0: cat}",
-                )
-            )
-            return None
-        missing = sorted(set(range(len(ids))) - set(ids))
-        if missing:
-            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-            out.append(
-                error(
-                    file,
-                    f"has {len(ids)} classes but ids {min(ids)}-{max(ids)}; missing id(s) {shown}",
-                    line=line,
-                    field="names",
-                    hint=f"number the classes 0-{len(ids) - 1} without gaps and renumber the "
-                    "class ids in your label files to match",
-                )
-            )
-            return None
-        return [ids[i] for i in range(len(ids))]
+        return _id_names(raw, file, line, out)
     out.append(
         error(
             file,
@@ -247,24 +162,42 @@ def normalize_entry(raw: str, *, fallback: bool) -> tuple[str | None, str | None
         return None, "is empty -> give a folder or .txt file relative to data.yaml"
     if _URL.match(entry):
         return None, (
-            f"{entry!r} is a URL -> upload the images next to data.yaml and use a relative path"
+            f"{quote(entry)} is a URL -> upload the images next to data.yaml and use a "
+            "relative path"
         )
     if entry.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(entry):
         return None, (
-            f"{entry!r} is an absolute path -> use a path relative to data.yaml, e.g. images/train"
+            f"{quote(entry)} is an absolute path -> use a path relative to data.yaml, "
+            "e.g. images/train"
         )
     if "\\" in entry:
         fixed = entry.replace("\\", "/")
-        return None, f"{entry!r} uses Windows backslashes -> write it as {fixed!r}"
+        return None, f"{quote(entry)} uses Windows backslashes -> write it as {quote(fixed)}"
     if fallback and entry.startswith("../"):
         entry = entry[3:]
     norm = posixpath.normpath(entry)
     if norm == ".." or norm.startswith("../"):
         return None, (
-            f"{raw.strip()!r} points outside the dataset folder -> everything must be inside "
+            f"{quote(raw.strip())} points outside the dataset folder -> everything must be inside "
             "the folder (S3 prefix) that holds data.yaml"
         )
     return norm, None
+
+
+def list_line_path(list_file: str, raw: str) -> tuple[str | None, str | None]:
+    """One line of a ``.txt`` split list, read as Ultralytics reads it, as a root-relative
+    image path: ``(path, None)``; ``(None, None)`` when Ultralytics would not take it as an
+    image (blank, spaces around it, not an image suffix); ``(None, why)`` when it cannot be
+    inside the dataset. ``./x`` is relative to the list file's folder (Ultralytics rewrites
+    those); any other relative line is taken relative to the dataset root, which is what the
+    container's resolved copy of the list gives Ultralytics (container/list_files.py).
+    """
+    if not raw or raw != raw.strip() or not is_image(raw):
+        return None, None
+    candidate = (
+        posixpath.join(posixpath.dirname(list_file), raw[2:]) if raw.startswith("./") else raw
+    )
+    return normalize_entry(candidate, fallback=False)
 
 
 def _parse_split(
@@ -278,7 +211,7 @@ def _parse_split(
         out.append(
             error(
                 file,
-                f"must be a path or a list of paths, not {raw!r:.60}",
+                f"must be a path or a list of paths, not {quote(raw, 60)}",
                 line=line,
                 field=key,
                 hint=f"e.g. {key}: images/{key}",
@@ -291,7 +224,7 @@ def _parse_split(
             out.append(
                 error(
                     file,
-                    f"entry {item!r:.60} is not a path",
+                    f"entry {quote(item, 60)} is not a path",
                     line=line,
                     field=key,
                     hint=f"e.g. {key}: images/{key}",
@@ -303,9 +236,9 @@ def _parse_split(
             message, _, hint = problem.partition(" -> ")
             out.append(error(file, message, line=line, field=key, hint=hint))
             return None
-        if path is not None and path not in paths:
+        if path is not None:
             paths.append(path)
-    return paths
+    return list(dict.fromkeys(paths))  # unique, in order, linear
 
 
 def parse_data_yaml(content: bytes | str, file: str = "data.yaml") -> ParsedDataYaml:
@@ -324,17 +257,11 @@ def parse_data_yaml(content: bytes | str, file: str = "data.yaml") -> ParsedData
         return ParsedDataYaml(None, out)
 
 
-def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYaml:  # noqa: C901, PLR0912, PLR0915 (to split, issue 10)
-    text = _decode(content, file, out)
-    if text is None or not _scan_for_aliases(text, file, out):
-        return ParsedDataYaml(None, out)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        out.append(_yaml_error(file, exc))
-        return ParsedDataYaml(None, out)
-    except RecursionError:
-        out.append(error(file, "is nested too deeply", hint="a data.yaml is a flat mapping"))
+def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYaml:
+    loaded = safe_yaml.load(content, file, MAX_DATA_YAML_BYTES)
+    out += loaded.findings
+    data = loaded.data
+    if not loaded.ok:
         return ParsedDataYaml(None, out)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
@@ -346,11 +273,22 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
             )
         )
         return ParsedDataYaml(None, out)
-    lines = _key_lines(text)
+    lines = safe_yaml.key_lines(loaded.node)
     data = {str(k): v for k, v in data.items()}
-    usable = True
+    usable, extras = _check_keys(data, lines, file, out)
+    splits = _parse_splits(data, lines, file, out)
+    names = _resolve_names(data, lines, file, out)
+    if not usable or splits is None or names is None:
+        return ParsedDataYaml(None, out)
+    return ParsedDataYaml(DataYaml(names=names, splits=splits, extras=extras), out)
 
-    if "download" in data:
+
+def _check_keys(
+    data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
+) -> tuple[bool, dict[str, Any]]:
+    """``download`` (an error), extras and unknown keys, ``path``, ``validation``."""
+    usable = "download" not in data
+    if not usable:
         out.append(
             error(
                 file,
@@ -360,46 +298,28 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
                 hint="delete the download: key and upload the images themselves",
             )
         )
-        usable = False
-
     extras: dict[str, Any] = {}
-    for key in data:
-        if key in KNOWN_KEYS or key == "download":
-            continue
-        if key in KNOWN_EXTRA_KEYS:
-            extras[key] = data[key]
-            if key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
-                out.append(
-                    warning(
-                        file, "is an extra key; kept, not checked", line=lines.get(key), field=key
-                    )
-                )
-        else:
+    unknown = [k for k in data if k not in KNOWN_KEYS | KNOWN_EXTRA_KEYS and k != "download"]
+    for key in (k for k in data if k in KNOWN_EXTRA_KEYS):
+        extras[key] = data[key]
+        if key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
             out.append(
-                warning(
-                    file,
-                    "is not a data.yaml key and is ignored",
-                    line=lines.get(key),
-                    field=key,
-                    hint="remove it or check its spelling",
-                )
+                warning(file, "is an extra key; kept, not checked", line=lines.get(key), field=key)
             )
-
-    out += check_keypoint_keys(extras, lines, file)  # pose keys (issue 12)
-
-    path = data.get("path")
-    if path is not None and str(path).strip() not in {"", ".", "./"}:
+    for key in unknown[:MAX_UNKNOWN_KEYS]:
         out.append(
             warning(
                 file,
-                f"{str(path)!r:.80} is ignored: the dataset root is the folder "
-                "that holds data.yaml",
-                line=lines.get("path"),
-                field="path",
-                hint="remove path: or set it to .",
+                "is not a data.yaml key and is ignored",
+                line=lines.get(key),
+                field=quote(key, 60)[1:-1],
+                hint="remove it or check its spelling",
             )
         )
-
+    if len(unknown) > MAX_UNKNOWN_KEYS:
+        out.append(warning(file, f"... and {len(unknown) - MAX_UNKNOWN_KEYS} more unknown keys"))
+    out += check_keypoint_keys(extras, lines, file)
+    _check_path_key(data, lines, file, out)
     if "validation" in data:
         if "val" in data:
             out.append(
@@ -413,8 +333,32 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
         else:
             data["val"] = data["validation"]
             lines["val"] = lines.get("validation", 0)
+    return usable, extras
 
+
+def _check_path_key(
+    data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
+) -> None:
+    path = data.get("path")
+    if path is not None and not (isinstance(path, str) and path.strip() in {"", ".", "./"}):
+        out.append(
+            warning(
+                file,
+                f"{quote(path, 80)} is ignored: the dataset root is the folder that "
+                "holds data.yaml",
+                line=lines.get("path"),
+                field="path",
+                hint="remove path: or set it to .",
+            )
+        )
+
+
+def _parse_splits(
+    data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
+) -> dict[str, list[str]] | None:
+    """train and val (required) and test (optional), root-relative; None on an error."""
     splits: dict[str, list[str]] = {}
+    usable = True
     for key in SPLITS:
         if data.get(key) is None:
             if key == "test":
@@ -433,61 +377,55 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
             usable = False
         else:
             splits[key] = parsed
+    return splits if usable else None
 
-    names: list[str] | None = None
-    if data.get("names") is not None:
-        names = _parse_names(data["names"], file, lines.get("names"), out)
-        usable = usable and names is not None
-    nc_raw = data.get("nc")
-    if "nc" in data and not _is_int_like(nc_raw):
+
+def _class_count(
+    data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
+) -> tuple[bool, int | None]:
+    """``nc`` checked and bounded: (usable, nc or None when absent)."""
+    if "nc" not in data or data["nc"] is None:
+        return True, None
+    raw = data["nc"]
+    line = lines.get("nc")
+    if not _is_int_like(raw):
         out.append(
             error(
                 file,
-                f"{nc_raw!r:.40} is not an integer",
-                line=lines.get("nc"),
+                f"{quote(raw, 40)} is not an integer",
+                line=line,
                 field="nc",
                 hint="nc is the number of classes; or remove it",
             )
         )
-        usable = False
-    elif "nc" in data and nc_raw is not None:
-        nc = int(float(nc_raw))
-        if names is None and data.get("names") is None:
-            if nc <= 0 or nc > MAX_GENERATED_NAMES:  # a huge nc would build names forever
-                out.append(
-                    error(
-                        file,
-                        f"is {nc}",
-                        field="nc",
-                        line=lines.get("nc"),
-                        hint="a dataset needs at least one class"
-                        if nc <= 0
-                        else "list the classes in names: instead",
-                    )
-                )
-                usable = False
-            else:
-                names = [f"class_{i}" for i in range(nc)]
-                out.append(
-                    warning(
-                        file,
-                        f"names: is missing; classes will be called class_0..class_{nc - 1}",
-                        field="names",
-                        hint="add names: [...] so results show real class names",
-                    )
-                )
-        elif names is not None and nc != len(names):
-            out.append(
-                error(
-                    file,
-                    f"is {nc} but names lists {len(names)} classes",
-                    line=lines.get("nc"),
-                    field="nc",
-                    hint=f"set nc: {len(names)} (or remove nc) or fix names",
-                )
+        return False, None
+    nc = int(float(raw))
+    if nc <= 0 or nc > MAX_CLASSES:
+        out.append(
+            error(
+                file,
+                f"is {quote(nc, 30)}; it must be from 1 to {MAX_CLASSES:,}",
+                field="nc",
+                line=line,
+                hint="nc is the number of classes (names: lists them)"
+                if nc > 0
+                else "a dataset needs at least one class",
             )
-            usable = False
-    if names is None and data.get("names") is None and "nc" not in data:
+        )
+        return False, None
+    return True, nc
+
+
+def _resolve_names(
+    data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
+) -> list[str] | None:
+    """The class names from ``names`` and/or ``nc``; None when they are unusable."""
+    names: list[str] | None = None
+    has_names = data.get("names") is not None
+    if has_names:
+        names = _parse_names(data["names"], file, lines.get("names"), out)
+    nc_ok, nc = _class_count(data, lines, file, out)
+    if not has_names and "nc" not in data:
         out.append(
             error(
                 file,
@@ -496,23 +434,49 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
                 hint="list your classes, e.g. names: [cat, dog]",
             )
         )
-        usable = False
-    if names is not None:
-        dupes = sorted({n for n in names if names.count(n) > 1}) if len(names) < 5000 else []
-        if dupes:
-            out.append(
-                warning(
-                    file,
-                    f"repeats class name(s) {', '.join(map(repr, dupes[:5]))}",
-                    line=lines.get("names"),
-                    field="names",
-                    hint="give each class a distinct name",
-                )
+        return None
+    if not nc_ok or (has_names and names is None):
+        return None
+    if names is None and nc is not None:
+        out.append(
+            warning(
+                file,
+                f"names: is missing; classes will be called class_0..class_{nc - 1}",
+                field="names",
+                hint="add names: [...] so results show real class names",
             )
+        )
+        return [f"class_{i}" for i in range(nc)]
+    if names is not None and nc is not None and nc != len(names):
+        out.append(
+            error(
+                file,
+                f"is {nc} but names lists {len(names)} classes",
+                line=lines.get("nc"),
+                field="nc",
+                hint=f"set nc: {len(names)} (or remove nc) or fix names",
+            )
+        )
+        return None
+    if names is not None:
+        _warn_duplicate_names(names, lines.get("names"), file, out)
+    return names
 
-    if not usable or names is None:
-        return ParsedDataYaml(None, out)
-    return ParsedDataYaml(DataYaml(names=names, splits=splits, extras=extras), out)
+
+def _warn_duplicate_names(
+    names: list[str], line: int | None, file: str, out: list[Finding]
+) -> None:
+    dupes = sorted(name for name, count in Counter(names).items() if count > 1)
+    if dupes:
+        out.append(
+            warning(
+                file,
+                f"repeats class name(s) {', '.join(quote(d, 40) for d in dupes[:5])}",
+                line=line,
+                field="names",
+                hint="give each class a distinct name",
+            )
+        )
 
 
 def sanitized_data_yaml(config: DataYaml, root: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the likely cause (pixel coordinates, commas, a confidence column, a class name..
 from __future__ import annotations
 
 import math
+import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ IMG_FORMATS = frozenset(
     }
 )
 TOLERANCE = 0.01  # Ultralytics accepts coordinates up to 1.01 (and clips them)
+# The bounds as numpy compares them with a float32 array (NEP 50: the Python float is cast).
+_HIGH = struct.unpack("f", struct.pack("f", 1 + TOLERANCE))[0]
+_LOW = struct.unpack("f", struct.pack("f", -TOLERANCE))[0]
 MAX_PROBLEMS_PER_FILE = 5
 MAX_LABEL_BYTES = 8 * 1024 * 1024
 
@@ -80,12 +84,22 @@ class LabelFileResult:
 
 
 def _number(token: str) -> float | None:
-    if "_" in token:  # Python accepts 1_000, numpy (Ultralytics) does not
-        return None
+    """``token`` as Ultralytics reads it: ``float()`` (so ``0.1_5`` is 0.15), then stored
+    as float32 (so ``1.010000001`` is 1.01). Overflow is inf, which the callers refuse."""
     try:
-        return float(token)
+        value = float(token)
     except ValueError:
         return None
+    return _float32(value)
+
+
+def _float32(value: float) -> float:
+    if not math.isfinite(value):
+        return value
+    try:
+        return float(struct.unpack("f", struct.pack("f", value))[0])
+    except OverflowError:  # beyond float32's range: numpy makes it inf
+        return math.copysign(math.inf, value)
 
 
 @dataclass(frozen=True)
@@ -334,7 +348,15 @@ def _out_of_range(
     bad = hi if hi > 1 + TOLERANCE else lo
     label = f"{what} coordinate" if what else "coordinate"
     if negative_size and lo < 0 and hi <= 1 + TOLERANCE and lo >= -TOLERANCE:
-        result.add(error(path, "has a negative width or height", line=line, hint=hint))
+        # The tolerance is for positions, never for sizes: Ultralytics drops the image.
+        result.add(
+            error(
+                path,
+                "has a negative width or height",
+                line=line,
+                hint="width and height are sizes in [0, 1]: 'class cx cy w h'",
+            )
+        )
     else:
         result.add(error(path, f"{label} {bad:g} is outside [0, 1]", line=line, hint=hint))
     return True

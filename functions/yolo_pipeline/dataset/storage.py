@@ -9,6 +9,7 @@ Nothing here writes or deletes.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+from yolo_pipeline.text import quote
 
 T = TypeVar("T")
 DEFAULT_MAX_WORKERS = 32
@@ -118,8 +121,75 @@ def _clean_rel(path: str) -> str:
     return path.replace(os.sep, "/").lstrip("/")
 
 
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def inspect_local(root: Path, full: Path) -> tuple[int | None, str | None]:
+    """``(size, None)`` for a regular file inside ``root`` (symlinks resolved), else
+    ``(None, why)``; ``(None, None)`` for a dangling symlink (not a file at all).
+
+    Only ``lstat``/``stat`` are used: a FIFO or device is never opened, and a symlink
+    whose target lies outside ``root`` is refused, so its target is never read.
+    """
+    try:
+        link = full.lstat()
+        if stat.S_ISLNK(link.st_mode):
+            target = full.resolve()
+            if target != root and root not in target.parents:
+                return None, f"is a symbolic link to {target}, outside the dataset folder"
+        st = full.stat()
+    except FileNotFoundError:
+        return None, None  # a dangling symlink, or deleted while we looked
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        return None, f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        return None, f"is {kind}, not a regular file"
+    return st.st_size, None
+
+
+def walk_local(root: Path) -> tuple[list[tuple[Path, int]], list[tuple[str, str]]]:
+    """Regular files under ``root`` (full path, size), and what was refused and why.
+
+    Symlinked folders are not followed (as ``os.walk`` does); one that points outside the
+    folder is reported, since the user may expect its files to be part of the dataset.
+    """
+    files: list[tuple[Path, int]] = []
+    refused: list[tuple[str, str]] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "."
+        refused.append((where or ".", f"folder cannot be read: {exc.strerror or exc}"))
+
+    for dirpath, dirs, names in os.walk(root, onerror=unreadable):
+        base = Path(dirpath)
+        for name in dirs:
+            full = base / name
+            if full.is_symlink():
+                try:
+                    target = full.resolve()
+                except (OSError, RuntimeError):  # a symlink loop: nothing to list
+                    continue
+                if target != root and root not in target.parents:
+                    rel = full.relative_to(root).as_posix()
+                    refused.append((rel, f"is a symbolic link to {target}, outside the folder"))
+        for name in names:
+            full = base / name
+            size, why = inspect_local(root, full)
+            if why is not None:
+                refused.append((full.relative_to(root).as_posix(), why))
+            elif size is not None:
+                files.append((full, size))
+    return files, refused
+
+
 class LocalStorage(BoundedReads):
-    """A dataset folder on disk."""
+    """A dataset folder on disk. Only regular files inside it are listed or read."""
 
     read_workers = 8
 
@@ -127,6 +197,7 @@ class LocalStorage(BoundedReads):
         self.root = Path(root).resolve()
         self.uri = str(self.root)
         self._files: list[FileInfo] | None = None
+        self.refused: list[tuple[str, str]] = []  # (path, why): symlinks out, FIFOs, ...
         self._lock = threading.Lock()
 
     def list_files(self) -> list[FileInfo]:
@@ -134,17 +205,10 @@ class LocalStorage(BoundedReads):
             if self._files is None:
                 if not self.root.is_dir():
                     raise StorageError(f"{self.root} is not a folder")
-                files: list[FileInfo] = []
-                for dirpath, _dirs, names in os.walk(self.root, onerror=None):
-                    base = Path(dirpath)
-                    for name in names:
-                        full = base / name
-                        try:
-                            st = full.stat()
-                        except OSError:  # a dangling symlink is not a file
-                            continue
-                        rel = full.relative_to(self.root).as_posix()
-                        files.append(FileInfo(rel, st.st_size))
+                found, self.refused = walk_local(self.root)
+                files = [
+                    FileInfo(full.relative_to(self.root).as_posix(), size) for full, size in found
+                ]
                 files.sort(key=lambda f: f.path)
                 self._files = files
             return self._files
@@ -157,8 +221,13 @@ class LocalStorage(BoundedReads):
 
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         full = self._full(path)
+        _, why = inspect_local(self.root, full)
+        if why is not None:
+            raise StorageError(f"{path} {why}")
         try:
-            with full.open("rb") as fh:
+            # O_NONBLOCK: should a FIFO appear after the check, opening it cannot hang.
+            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as fh:
                 data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -264,10 +333,10 @@ def _aws_reason(exc: Any) -> str:
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/key`` -> ``('bucket', 'some/key')``."""
     if not uri.startswith("s3://"):
-        raise ValueError(f"{uri!r} is not an s3:// URI")
+        raise ValueError(f"{quote(uri)} is not an s3:// URI")
     bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket:
-        raise ValueError(f"{uri!r} has no bucket name")
+        raise ValueError(f"{quote(uri)} has no bucket name")
     return bucket, key
 
 
@@ -294,4 +363,6 @@ def open_location(location: str, client: Any | None = None) -> tuple[Storage, st
         return LocalStorage(path), "data.yaml"
     if path.is_file():
         return LocalStorage(path.parent), path.name
+    if path.exists():  # a FIFO or device: never opened
+        raise ValueError(f"{location} is not a regular file or folder")
     raise FileNotFoundError(f"{location} does not exist")

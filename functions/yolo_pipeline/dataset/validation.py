@@ -8,6 +8,7 @@ bounded concurrency, keeping a small summary per file. Every problem is a ``Find
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import posixpath
 from collections import Counter
@@ -19,7 +20,7 @@ from yolo_pipeline.dataset.data_yaml import (
     MAX_DATA_YAML_BYTES,
     SPLITS,
     DataYaml,
-    normalize_entry,
+    list_line_path,
     parse_data_yaml,
 )
 from yolo_pipeline.dataset.findings import Finding, error, warning
@@ -34,16 +35,13 @@ from yolo_pipeline.dataset.labels import (
 )
 from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
 from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.text import quote
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
-from yolo_pipeline.training.tasks import (
-    TASKS,
-    Task,
-    requested_in_training_yaml,
-    task_from_model,
-)
+from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
 
 MAX_LABEL_PROBLEMS = 20  # label problems listed in a report; the rest are counted
 MAX_EXAMPLES = 3
+MAX_LIST_BYTES = 64 * 1024 * 1024  # a .txt split list
 
 
 @dataclass
@@ -104,27 +102,41 @@ class _Split:
 
 
 class _Index:
-    """The listing, with the lookups the checks need."""
+    """The listing, with the lookups the checks need, each O(1) or O(log n + answer):
+    split resolution stays linear in entries + files however many entries are missing."""
 
     def __init__(self, files: list[FileInfo]) -> None:
-        self.files = files
-        self.by_path = {f.path: f for f in files}
-        self.lower = {f.path.lower(): f.path for f in files}
+        self.files = sorted(files, key=lambda f: f.path)
+        self.paths = [f.path for f in self.files]
+        self.by_path = {f.path: f for f in self.files}
+        self.lower = {p.lower(): p for p in self.paths}
+        self.folders: set[str] = set()
+        for path in self.paths:
+            parent = posixpath.dirname(path)
+            while parent and parent not in self.folders:
+                self.folders.add(parent)
+                parent = posixpath.dirname(parent)
+        self.lower_folders = {f.lower() for f in self.folders}
+        self.backslashes = any("\\" in p for p in self.paths[:1000])
+        self._top_level: list[str] | None = None
 
     def under(self, folder: str) -> list[str]:
         if folder in {"", "."}:
-            return [f.path for f in self.files]
+            return list(self.paths)
         prefix = folder.rstrip("/") + "/"
-        return [f.path for f in self.files if f.path.startswith(prefix)]
+        start = bisect.bisect_left(self.paths, prefix)
+        end = bisect.bisect_left(self.paths, prefix[:-1] + chr(ord("/") + 1), lo=start)
+        return self.paths[start:end]
 
     def has_folder(self, folder: str) -> bool:
-        prefix = folder.rstrip("/") + "/"
-        return any(f.path.startswith(prefix) for f in self.files)
+        return folder.rstrip("/") in self.folders
 
     def top_level(self) -> list[str]:
-        return sorted(
-            {f.path.split("/", 1)[0] + ("/" if "/" in f.path else "") for f in self.files}
-        )
+        if self._top_level is None:
+            self._top_level = sorted(
+                {p.split("/", 1)[0] + ("/" if "/" in p else "") for p in self.paths}
+            )
+        return self._top_level
 
 
 def _capped(findings: list[Finding], cap: int, what: str, file: str) -> list[Finding]:
@@ -139,9 +151,9 @@ def _capped(findings: list[Finding], cap: int, what: str, file: str) -> list[Fin
 
 def _missing_entry(entry: str, split: str, index: _Index, file: str) -> Finding:
     hint = "upload that folder, or fix the path in data.yaml (paths are relative to data.yaml)"
-    if entry.lower() in index.lower or any(p.startswith(entry.lower() + "/") for p in index.lower):
+    if entry.lower() in index.lower or entry.lower().rstrip("/") in index.lower_folders:
         hint = "S3 keys and Linux paths are case-sensitive; match the folder's exact spelling"
-    elif any("\\" in f.path for f in index.files[:1000]):
+    elif index.backslashes:
         hint = (
             "file names contain backslashes (uploaded from Windows?); re-upload with "
             "forward slashes so folders exist"
@@ -149,8 +161,15 @@ def _missing_entry(entry: str, split: str, index: _Index, file: str) -> Finding:
     else:
         tops = index.top_level()
         if tops:
-            hint += f"; found at the top level: {', '.join(tops[:8])}"
-    return error(file, f"{entry!r} does not exist in the dataset", field=split, hint=hint)
+            hint += f"; found at the top level: {', '.join(quote(t, 40) for t in tops[:8])}"
+    if split == "test":  # training never reads test: Ultralytics only checks val exists
+        return warning(
+            file,
+            f"{quote(entry)} does not exist; the test split is skipped",
+            field=split,
+            hint=hint,
+        )
+    return error(file, f"{quote(entry)} does not exist in the dataset", field=split, hint=hint)
 
 
 def _resolve_split(
@@ -164,7 +183,7 @@ def _resolve_split(
                 findings.append(
                     error(
                         file,
-                        f"{entry!r} is a single image",
+                        f"{quote(entry)} is a single image",
                         field=split,
                         hint="point to a folder of images or a .txt list",
                     )
@@ -187,64 +206,75 @@ def _read_list_file(
     split: str, entry: str, index: _Index, storage: Storage, findings: list[Finding]
 ) -> list[str]:
     info = index.by_path[entry]
-    if info.size > 64 * 1024 * 1024:
+    if info.size > MAX_LIST_BYTES:
         findings.append(error(entry, f"is {info.size:,} bytes, too large for an image list"))
         return []
     try:
         text = storage.read_bytes(entry).decode("utf-8-sig")
     except (StorageError, UnicodeDecodeError) as exc:
-        findings.append(error(entry, f"cannot be read as a UTF-8 image list: {exc}", field=split))
+        reason = quote(str(exc), 200)[1:-1]
+        findings.append(
+            error(entry, f"cannot be read as a UTF-8 image list: {reason}", field=split)
+        )
         return []
-    parent = posixpath.dirname(entry)
     out: list[str] = []
     problems: list[Finding] = []
-    bare = 0
-    skipped = 0
+    counts: Counter[str] = Counter()
     for lineno, raw in enumerate(text.strip().splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("./"):  # Ultralytics: relative to the list file's folder
-            candidate = posixpath.join(parent, line[2:])
-        else:
-            candidate = line
-            if not line.startswith("/") and "://" not in line and "\\" not in line:
-                bare += 1
-        path, problem = normalize_entry(candidate, fallback=False)
-        if problem or path is None:
-            message, _, hint = (problem or "").partition(" -> ")
+        path, problem = list_line_path(entry, raw)
+        if problem:
+            message, _, hint = problem.partition(" -> ")
             problems.append(error(entry, message, line=lineno, hint=hint))
-            continue
-        if not is_image(path):
-            skipped += 1
-            continue
-        if path not in index.by_path:
+        elif path is None:
+            counts["spaces" if raw.strip() and raw != raw.strip() else "skipped"] += bool(raw)
+        elif path not in index.by_path:
             problems.append(
                 error(
                     entry,
-                    f"lists {path!r}, which does not exist",
+                    f"lists {quote(path)}, which does not exist",
                     line=lineno,
                     hint="upload the image or remove the line",
                 )
             )
-            continue
-        out.append(path)
+        else:
+            counts["bare"] += not raw.startswith("./")
+            out.append(path)
     findings += _capped(problems, MAX_LABEL_PROBLEMS, "problems in this list", entry)
-    if bare:
-        findings.append(
+    findings += _list_notes(entry, split, counts)
+    return out
+
+
+def _list_notes(entry: str, split: str, counts: Counter[str]) -> list[Finding]:
+    notes: list[Finding] = []
+    if counts["bare"]:
+        notes.append(
             warning(
                 entry,
-                f"{bare} line(s) do not start with ./; they are taken "
+                f"{counts['bare']} line(s) do not start with ./; they are taken "
                 "relative to the dataset folder",
                 field=split,
                 hint="prefix lines with ./ (relative to this list file)",
             )
         )
-    if skipped:
-        findings.append(
-            warning(entry, f"{skipped} line(s) are not images and are ignored", field=split)
+    if counts["spaces"]:
+        notes.append(
+            warning(
+                entry,
+                f"{counts['spaces']} line(s) start or end with spaces and are not images "
+                "to Ultralytics, so they are not trained on",
+                field=split,
+                hint="remove the spaces around the paths",
+            )
         )
-    return out
+    if counts["skipped"]:
+        notes.append(
+            warning(
+                entry,
+                f"{counts['skipped']} line(s) are not images and are ignored",
+                field=split,
+            )
+        )
+    return notes
 
 
 def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
@@ -253,7 +283,7 @@ def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
     refused: Finding | None = None
     try:
         _validate(storage, data_yaml, report)
-    except ArchiveError as exc:  # a refused zip (issue 15): named by its entry, never retried
+    except ArchiveError as exc:  # a refused zip: named by its entry, never retried
         archive = storage.uri.rstrip("/").rsplit("/", 1)[-1]
         refused = error(exc.path or archive, str(exc), hint=exc.hint)
     except StorageError as exc:
@@ -281,15 +311,66 @@ def _name_in_archive(report: Report, storage: Storage) -> None:
             items[:] = [dataclasses.replace(f, file=root + f.file) for f in items]
 
 
-def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa: C901, PLR0912, PLR0915 (to split, issue 10)
+def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
     files = storage.list_files()
     index = _Index(files)
     report.stats["files"] = len(files)
     report.stats["bytes"] = sum(f.size for f in files)
+    refused = _refused_entries(storage, report)
+    config = _read_config(storage, data_yaml, index, report, refused)
+    if config is None:
+        return
+    report.stats.update(task="detect", classes=config.nc, names=list(config.names))
+    splits = _resolve_splits(config, index, storage, report, data_yaml)
+    if splits is None:
+        return
+    _check_overlap(splits, report, data_yaml)
+    _check_empty_images(splits, index, report)
+    report.errors += _label_caches(index)
+    kpt_shape = kpt_shape_of(config.extras)
+    task = _known_task(storage, index, kpt_shape is not None)
+    if task == "pose" and kpt_shape is None:
+        report.errors.append(_no_kpt_shape(data_yaml))
+        return
+    pairs = {s.name: [(img, label_path(img)) for img in s.images] for s in splits.values()}
+    labels = _read_labels(storage, index, pairs, config, kpt_shape, task)
+    report.stats["label_files_read"] = len(labels.results)
+    _judge_splits(splits, pairs, index, labels, report, data_yaml)
+    _judge_label_files(labels, report, task)
+    report.stats["instances_per_class"] = {
+        name: labels.per_class.get(i, 0) for i, name in enumerate(config.names)
+    }
+    _check_class_coverage(config, report.stats["splits"], pairs, labels.results, report, data_yaml)
+    _check_orphans(pairs, index, report)
+
+
+def _refused_entries(storage: Storage, report: Report) -> set[str]:
+    """Local entries the storage would not list (symlinks out, FIFOs...): one error each."""
+    refused: list[tuple[str, str]] = list(getattr(storage, "refused", []))
+    for path, why in refused[:MAX_LABEL_PROBLEMS]:
+        report.errors.append(
+            error(
+                path,
+                why,
+                hint="only regular files inside the dataset folder are part of a dataset; "
+                "copy the file in (or remove it)",
+            )
+        )
+    if len(refused) > MAX_LABEL_PROBLEMS:
+        report.errors.append(
+            error(".", f"... and {len(refused) - MAX_LABEL_PROBLEMS} more files refused")
+        )
+    return {path for path, _ in refused}
+
+
+def _read_config(
+    storage: Storage, data_yaml: str, index: _Index, report: Report, refused: set[str]
+) -> DataYaml | None:
     info = index.by_path.get(data_yaml)
     if info is None:
-        report.errors.append(_no_data_yaml(data_yaml, index, storage.uri))
-        return
+        if data_yaml not in refused:
+            report.errors.append(_no_data_yaml(data_yaml, index, storage.uri))
+        return None
     if info.size > MAX_DATA_YAML_BYTES:  # before reading a byte of it
         report.errors.append(
             error(
@@ -298,50 +379,71 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
                 hint="a data.yaml only needs paths and class names",
             )
         )
-        return
+        return None
     parsed = parse_data_yaml(storage.read_bytes(data_yaml, MAX_DATA_YAML_BYTES), data_yaml)
     _add(report, parsed.findings)
-    config = parsed.config
-    report.config = config
-    if config is None:
-        return
-    report.stats.update(task="detect", classes=config.nc, names=list(config.names))
+    report.config = parsed.config
+    return parsed.config
 
+
+def _resolve_splits(
+    config: DataYaml, index: _Index, storage: Storage, report: Report, file: str
+) -> dict[str, _Split] | None:
     splits = {
-        name: _resolve_split(name, entries, index, storage, data_yaml)
+        name: _resolve_split(name, entries, index, storage, file)
         for name, entries in config.splits.items()
     }
     for s in splits.values():
         _add(report, s.findings)
     if any(f.severity == "error" for s in splits.values() for f in s.findings):
-        return
+        return None
+    if "test" in splits and not splits["test"].images:
+        del splits["test"]  # missing test folders were warned about; training never reads it
     for s in splits.values():
         if not s.images:
-            report.errors.append(_no_images(s, config, index, data_yaml))
-    if report.errors:
-        return
-    _check_overlap(splits, report, data_yaml)
-    report.errors += _label_caches(index)  # wiring (issue 12)
+            report.errors.append(_no_images(s, config, index, file))
+    return None if report.errors else splits
 
-    kpt_shape = kpt_shape_of(config.extras)
-    task = _known_task(storage, index, kpt_shape is not None)  # wiring (issue 12)
-    if task == "pose" and kpt_shape is None:
-        report.errors.append(_no_kpt_shape(data_yaml))
-        return
-    pairs = {s.name: [(img, label_path(img)) for img in s.images] for s in splits.values()}
+
+def _check_empty_images(splits: dict[str, _Split], index: _Index, report: Report) -> None:
+    """0-byte images, visible in the listing: Ultralytics cannot open them and drops them."""
+    empty = sorted({p for s in splits.values() for p in s.images if index.by_path[p].size == 0})
+    findings = [
+        error(p, "is an empty (0-byte) file, not an image", hint="upload the image again")
+        for p in empty
+    ]
+    report.errors += _capped(findings, MAX_LABEL_PROBLEMS, "empty images", "images")
+
+
+@dataclass
+class _Labels:
+    """What the label files said: per-file results and the counts across them."""
+
+    results: dict[str, LabelFileResult]
+    too_big: list[Finding]  # label files over MAX_LABEL_BYTES, never read
+    per_class: Counter[int] = field(default_factory=Counter)
+
+
+def _read_labels(
+    storage: Storage,
+    index: _Index,
+    pairs: dict[str, list[tuple[str, str]]],
+    config: DataYaml,
+    kpt_shape: tuple[int, int] | None,
+    task: Task | None,
+) -> _Labels:
     wanted = sorted({lbl for ps in pairs.values() for _, lbl in ps if lbl in index.by_path})
-    too_big = [p for p in wanted if index.by_path[p].size > MAX_LABEL_BYTES]
-    to_read = [p for p in wanted if index.by_path[p].size <= MAX_LABEL_BYTES]
-    problems: list[Finding] = [
+    too_big = [
         error(
             p,
             f"is {index.by_path[p].size:,} bytes; a label file is a few lines",
             hint="check it is really a YOLO label file",
         )
-        for p in too_big
+        for p in wanted
+        if index.by_path[p].size > MAX_LABEL_BYTES
     ]
+    to_read = [p for p in wanted if index.by_path[p].size <= MAX_LABEL_BYTES]
     results: dict[str, LabelFileResult] = {}
-    empty = LabelFileResult("")
     for path, result in storage.map_read(
         (p for p in to_read if index.by_path[p].size > 0),
         lambda p, b: check_label_file(p, b, config.names, kpt_shape, task),
@@ -350,23 +452,30 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
     for p in to_read:
         if index.by_path[p].size == 0:
             results[p] = LabelFileResult(p)
-    report.stats["label_files_read"] = len(results)
+    return _Labels(results, too_big)
 
-    per_class: Counter[int] = Counter()
+
+def _judge_splits(
+    splits: dict[str, _Split],
+    pairs: dict[str, list[tuple[str, str]]],
+    index: _Index,
+    labels: _Labels,
+    report: Report,
+    file: str,
+) -> None:
+    """Per split: the stats row, and the two rejection policies (see README)."""
     split_stats: dict[str, dict[str, int]] = {}
-    seg_files = box_files = 0
     notes: Counter[str] = Counter()
     for s in splits.values():
         ps = pairs[s.name]
-        found = [results.get(lbl) for _, lbl in ps if lbl in index.by_path]
-        present = [r for r in found if r is not None]
+        present = [r for r in (labels.results.get(lbl) for _, lbl in ps) if r is not None]
         labelled = [r for r in present if not r.empty]
         counts: Counter[int] = Counter()
         split_notes: Counter[str] = Counter()
         for r in labelled:
             counts.update(r.instances)
             split_notes.update(r.notes)
-        per_class.update(counts)
+        labels.per_class.update(counts)
         notes.update(split_notes)
         background = len(ps) - len(labelled)
         split_stats[s.name] = {
@@ -376,38 +485,51 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
             "instances": sum(counts.values()),
         }
         report.warnings += summarize_notes(split_notes, s.name)
-        if not present and not too_big:
-            report.errors.append(_no_labels(s, ps, index, data_yaml))
-            continue
-        if not labelled and s.name in {"train", "val"}:
+        if not present and not labels.too_big:
+            report.errors.append(_no_labels(s, ps, index, file))
+        elif not labelled and s.name in {"train", "val"}:
             report.errors.append(
                 error(
-                    data_yaml,
+                    file,
                     f"all {len(present)} label files of {s.name} are empty: nothing to learn from",
                     field=s.name,
                     hint="label the objects, or check the export",
                 )
             )
-            continue
-        if background:
-            example = next(
-                (
-                    img
-                    for img, lbl in ps
-                    if lbl not in index.by_path or results.get(lbl, empty).empty
-                ),
-                "",
-            )
-            report.warnings.append(
-                warning(
-                    data_yaml,
-                    f"{background} of {len(ps)} {s.name} images have no label file or an "
-                    f"empty one and train as background (e.g. {example} -> {label_path(example)})",
-                    field=s.name,
-                    hint="fine for negative examples; otherwise upload their labels",
-                )
-            )
-    for r in sorted(results.values(), key=lambda r: r.path):
+        elif background:
+            report.warnings.append(_background_warning(s.name, ps, index, labels, file))
+    report.stats["splits"] = split_stats
+    report.stats["crlf_label_files"] = notes.get("crlf", 0)
+
+
+def _background_warning(
+    split: str, ps: list[tuple[str, str]], index: _Index, labels: _Labels, file: str
+) -> Finding:
+    empty = LabelFileResult("")
+    example = next(
+        (
+            img
+            for img, lbl in ps
+            if lbl not in index.by_path or labels.results.get(lbl, empty).empty
+        ),
+        "",
+    )
+    background = sum(
+        1 for _, lbl in ps if lbl not in index.by_path or labels.results.get(lbl, empty).empty
+    )
+    return warning(
+        file,
+        f"{background} of {len(ps)} {split} images have no label file or an "
+        f"empty one and train as background (e.g. {example} -> {label_path(example)})",
+        field=split,
+        hint="fine for negative examples; otherwise upload their labels",
+    )
+
+
+def _judge_label_files(labels: _Labels, report: Report, task: Task | None) -> None:
+    problems: list[Finding] = list(labels.too_big)
+    seg_files = box_files = 0
+    for r in sorted(labels.results.values(), key=lambda r: r.path):
         seg_files += bool(r.segment_rows)
         box_files += bool(r.box_rows)
         problems += r.problems
@@ -418,7 +540,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
                     f"... and {r.problem_count - len(r.problems)} more problems in this file",
                 )
             )
-    bad_files = sum(1 for r in results.values() if not r.ok) + len(too_big)
+    bad_files = sum(1 for r in labels.results.values() if not r.ok) + len(labels.too_big)
     if problems:
         report.errors += _capped(problems, MAX_LABEL_PROBLEMS, "label problems", "labels")
         report.errors.append(
@@ -439,13 +561,6 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:  # noqa
             )
         )
     report.stats["task"] = task or ("segment" if seg_files and not box_files else "detect")
-    report.stats["splits"] = split_stats
-    report.stats["instances_per_class"] = {
-        name: per_class.get(i, 0) for i, name in enumerate(config.names)
-    }
-    report.stats["crlf_label_files"] = notes.get("crlf", 0)
-    _check_class_coverage(config, split_stats, pairs, results, report, data_yaml)
-    _check_orphans(pairs, index, report)
 
 
 def _known_task(storage: Storage, index: _Index, has_kpt_shape: bool) -> Task | None:

@@ -13,16 +13,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from yolo_pipeline.aws.email import (
+    BODY_MAX_BYTES,
     Email,
+    body_text,
     subject_line,
     training_job_console_url,
     training_job_logs_url,
 )
 from yolo_pipeline.contract import ZIP_SUFFIX
 from yolo_pipeline.dataset.findings import Finding
+from yolo_pipeline.text import clean
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
 MAX_LISTED = 100  # findings per list; SNS bodies stop at 256 KB and inboxes much earlier
+# Bytes all listed findings of one email may take; the rest are counted ("and N more").
+FINDINGS_BUDGET = BODY_MAX_BYTES // 2
 WIDTH = 78
 
 
@@ -53,15 +58,25 @@ def format_finding(index: int, finding: Finding) -> list[str]:
     return lines
 
 
-def _findings_block(title: str, findings: Sequence[Finding]) -> list[str]:
+def _findings_block(
+    title: str, findings: Sequence[Finding], budget: int = FINDINGS_BUDGET
+) -> list[str]:
+    """Up to ``MAX_LISTED`` findings in at most ``budget`` bytes, then "and N more"."""
     if not findings:
         return []
     lines = _heading(f"{title} ({len(findings)})")
+    shown = 0
     for i, finding in enumerate(findings[:MAX_LISTED], start=1):
-        lines += format_finding(i, finding)
-    if len(findings) > MAX_LISTED:
+        entry = format_finding(i, finding)
+        budget -= sum(len(line.encode("utf-8")) + 1 for line in entry)
+        if budget < 0:
+            break
+        lines += entry
+        shown = i
+    if len(findings) > shown:
+        what = "problems" if title.startswith("Problems") else "warnings"
         lines.append(
-            f"... and {len(findings) - MAX_LISTED} more: run `yolo-pipeline validate` to see all."
+            f"... and {len(findings) - shown} more {what}: run `yolo-pipeline validate` to see all."
         )
     return lines
 
@@ -96,6 +111,11 @@ def with_still_changing_note(email: Email, max_settle_seconds: int) -> Email:
     return Email(subject=email.subject, body=note + email.body, attributes=email.attributes)
 
 
+def _uri(dataset_uri: str) -> str:
+    """The dataset URI for a body line: its key is the user's folder name, so inert."""
+    return clean(dataset_uri, 1200)
+
+
 def render_rejection(
     *,
     dataset_uri: str,
@@ -109,17 +129,17 @@ def render_rejection(
         intro = "SageMaker refused the training job for this dataset, so nothing is running."
     else:
         intro = "This dataset has problems that would stop training, so no job was started."
-    lines = [intro, "", f"Dataset: {dataset_uri}"]
+    lines = [intro, "", f"Dataset: {_uri(dataset_uri)}"]
     lines += _findings_block("Problems to fix", errors)
-    lines += _findings_block("Warnings", warnings)
+    lines += _findings_block("Warnings", warnings, FINDINGS_BUDGET // 4)
     lines += _heading("What to do next")
     lines += _next_steps(
-        dataset_uri, incomplete=not refused_by_sagemaker and looks_incomplete(errors)
+        _uri(dataset_uri), incomplete=not refused_by_sagemaker and looks_incomplete(errors)
     )
     status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
     return Email(
         subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
-        body="\n".join(lines) + "\n",
+        body=body_text(lines),
         attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
     )
 
@@ -198,7 +218,7 @@ def _class_line(stats: Mapping[str, Any]) -> str:
     if isinstance(names, Mapping):
         names = list(names.values())
     if isinstance(names, Sequence) and not isinstance(names, str) and names:
-        shown = ", ".join(str(n) for n in list(names)[:12])
+        shown = ", ".join(clean(str(n), 40) for n in list(names)[:12])
         more = f", ... ({len(names) - 12} more)" if len(names) > 12 else ""
         return f"{count} ({shown}{more})"
     return str(count)
@@ -227,7 +247,7 @@ def render_started(
     lines = [
         "Your dataset passed validation and a SageMaker training job has started.",
         "",
-        f"Dataset:      {dataset_uri}",
+        f"Dataset:      {_uri(dataset_uri)}",
     ]
     lines += _heading("Training job")
     lines += [
@@ -238,7 +258,8 @@ def render_started(
         f"Input mode:   {input_mode}",
     ]
     if train_args:
-        lines.append("Settings:     " + ", ".join(f"{k}={v}" for k, v in train_args.items()))
+        settings = ", ".join(f"{clean(k, 40)}={clean(v, 80)}" for k, v in train_args.items())
+        lines.append("Settings:     " + settings)
     else:
         lines.append("Settings:     defaults (no training.yaml)")
     lines += ["", "Console:", f"  {training_job_console_url(region, job_name)}"]
@@ -261,7 +282,7 @@ def render_started(
     )
     return Email(
         subject=subject_line(prefix, "Training started", _dataset_name(dataset_uri)),
-        body="\n".join(lines) + "\n",
+        body=body_text(lines),
         attributes={"kind": "JobStarted", "dataset": dataset_uri, "job_name": job_name},
     )
 
@@ -296,7 +317,7 @@ def render_quota(
         "The dataset is valid, but the training job could not start: an AWS account",
         "quota for SageMaker is too low.",
         "",
-        f"Dataset:   {dataset_uri}",
+        f"Dataset:   {_uri(dataset_uri)}",
         f"Job:       {job_name} (not created)",
         f'Quota:     "{quota}" in {region}',
         "",
@@ -323,7 +344,7 @@ def render_quota(
     ]
     return Email(
         subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),
-        body="\n".join(lines) + "\n",
+        body=body_text(lines),
         attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
     )
 

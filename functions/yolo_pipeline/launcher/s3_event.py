@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
 from yolo_pipeline.contract import DATA_YAML, ZIP_SUFFIX
+from yolo_pipeline.text import quote
 
 
 @dataclass(frozen=True)
@@ -100,31 +101,62 @@ class Ignored:
     reason: str
 
 
+def _malformed(event: dict[str, Any]) -> str | None:
+    """Why ``event`` does not have the shape of an S3 Object Created event, if it does not."""
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return f"event has no detail object (got {type(detail).__name__})"
+    bucket, obj = detail.get("bucket"), detail.get("object")
+    if not isinstance(bucket, dict) or not isinstance(obj, dict):
+        return "event detail has no bucket or object mapping"
+    if not isinstance(bucket.get("name"), str) or not bucket.get("name"):
+        return "event has no bucket name"
+    for name in ("key", "sequencer"):
+        if not isinstance(obj.get(name), str) or not obj.get(name):
+            return f"event has no object {name} string"
+    size = obj.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
+        return f"event object size is not a number (got {type(size).__name__})"
+    for name in ("etag", "eTag", "version-id"):
+        if obj.get(name) is not None and not isinstance(obj.get(name), str):
+            return f"event object {name} is not a string"
+    if detail.get("reason") is not None and not isinstance(detail.get("reason"), str):
+        return "event detail reason is not a string"
+    return None
+
+
 def parse_upload(event: dict[str, Any], dataset_prefix: str) -> Upload | Ignored:
-    """The upload in ``event``, or why the event is not a dataset upload."""
+    """The upload in ``event``, or why the event is not a dataset upload; never raises."""
     if not isinstance(event, dict):
         return Ignored("event is not a JSON object")
     if event.get("source") != "aws.s3" or event.get("detail-type") != "Object Created":
         return Ignored(
-            f"not an S3 Object Created event (source={event.get('source')!r}, "
-            f"detail-type={event.get('detail-type')!r})"
+            f"not an S3 Object Created event (source={quote(event.get('source'), 60)}, "
+            f"detail-type={quote(event.get('detail-type'), 60)})"
         )
-    parsed = S3EventBridgeNotificationEvent(event)
-    raw_object = parsed.detail.get("object") or {}
-    bucket = (parsed.detail.get("bucket") or {}).get("name")
-    if not bucket or not raw_object.get("key") or not raw_object.get("sequencer"):
-        return Ignored("event has no bucket name, object key or sequencer")
+    problem = _malformed(event)
+    if problem:
+        return Ignored(f"malformed event: {problem}")
+    try:
+        return _upload(S3EventBridgeNotificationEvent(event), dataset_prefix)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape we missed
+        return Ignored(f"malformed event: {type(exc).__name__}: {quote(str(exc), 100)}")
+
+
+def _upload(parsed: S3EventBridgeNotificationEvent, dataset_prefix: str) -> Upload | Ignored:
+    raw_object = parsed.detail["object"]
+    bucket = parsed.detail["bucket"]["name"]
     obj = parsed.detail.object
     key = obj.key
     prefix = dataset_prefix.lstrip("/")
     if not key.startswith(prefix):
-        return Ignored(f"key {key!r} is outside the dataset prefix {prefix!r}")
+        return Ignored(f"key {quote(key, 200)} is outside the dataset prefix {quote(prefix)}")
     if _is_dataset_zip(key, prefix):
-        pass  # <prefix><name>.zip (issue 15)
+        pass  # <prefix><name>.zip
     elif key.rsplit("/", 1)[-1] != DATA_YAML or len(key) <= len(prefix) + len(DATA_YAML) + 1:
-        return Ignored(f"key {key!r} is not <prefix><dataset>/{DATA_YAML}")
+        return Ignored(f"key {quote(key, 200)} is not <prefix><dataset>/{DATA_YAML}")
     if not _is_dataset_zip(key, prefix) and not key[len(prefix) : -len(DATA_YAML)].strip("/"):
-        return Ignored(f"key {key!r} has no dataset folder")
+        return Ignored(f"key {quote(key, 200)} has no dataset folder")
     version = raw_object.get("version-id")
     return Upload(
         bucket=str(bucket),
@@ -133,6 +165,6 @@ def parse_upload(event: dict[str, Any], dataset_prefix: str) -> Upload | Ignored
         # AWS writes "etag"; moto writes "eTag". ETags are quoted in some clients.
         etag=str(raw_object.get("etag") or raw_object.get("eTag") or "").strip('"'),
         version_id=str(version) if version not in (None, "", "null") else None,
-        size=obj.size,
-        reason=str(parsed.detail.reason or ""),
+        size=raw_object.get("size"),
+        reason=str(parsed.detail.get("reason") or ""),
     )

@@ -72,11 +72,14 @@ QUOTA_NOTICE_WINDOW_SECONDS = 6 * 3600
 QUOTA_NOTICE_PREFIX = "quota#"
 # The start email has the same hazard the other way round: an attempt that created the
 # job but failed before its email went out (SNS error, timeout) is retried, gets
-# ResourceInUse, and must still send it; one that did send it leaves this marker.
+# ResourceInUse, and must still send it; one that did send it leaves this marker. A job
+# name is unique forever, so the marker has no TTL: a replay months later (after the
+# idempotency record expired) meets ResourceInUse and the marker, and sends nothing.
 STARTED_NOTICE_PREFIX = "started#"
 # One deferred check per upload and attempt, however often SQS delivers the message.
 SETTLE_MARKER_PREFIX = "settle#"
 _RECORD_LOG_KEYS = ("dataset", "s3_sequencer", "settle_attempt", "job_name")
+STARTED_NOTICE_WINDOW: int | None = None
 
 
 class DatasetUnreadableError(RuntimeError):
@@ -95,7 +98,7 @@ class _RecordingStorage(BoundedReads):
         self.inner = inner
         self.uri = inner.uri
         self.failures: list[str] = []
-        self.refused = False  # a zip refused as unsafe: reported once, never read again
+        self.archive_refused = False  # a zip refused as unsafe: reported once, never read again
 
     @property
     def archive_root(self) -> str:
@@ -105,7 +108,7 @@ class _RecordingStorage(BoundedReads):
         try:
             return self.inner.list_files()
         except ArchiveError:
-            self.refused = True
+            self.archive_refused = True
             raise  # a refused zip is the user's to fix
         except StorageError as exc:
             self.failures.append(str(exc))
@@ -185,27 +188,28 @@ def claim_notice(
     table: str,
     marker_id: str,
     now: float,
-    window_seconds: int,
+    window_seconds: int | None,
     status: str = "EMAIL_SENT",
 ) -> int | None:
     """Claim the right to send one email (``marker_id``, e.g. ``quota#<upload hash>``) or
     one deferred check (``settle#<upload hash>#<attempt>``).
 
-    Returns the claim's expiry, or ``None`` when a live claim exists. A conditional
-    PutItem in the idempotency table (whose TTL attribute ``expiration`` cleans it up).
-    The condition also accepts an expired item, because DynamoDB's TTL deletes lazily
-    (up to days later). If DynamoDB itself fails, the claim is granted: a duplicate email
-    beats a silent one.
+    Returns the claim's token (for :func:`release_notice`), or ``None`` when a live claim
+    exists. A conditional PutItem in the idempotency table. With a window, the TTL
+    attribute ``expiration`` cleans the marker up, and the condition also accepts an
+    expired item because DynamoDB's TTL deletes lazily (up to days later); with
+    ``window_seconds=None`` the marker has no TTL and lasts as long as the job name does
+    (forever). If DynamoDB itself fails, the claim is granted: a duplicate email beats a
+    silent one.
     """
-    expiration = int(now) + window_seconds
+    token = int(now * 1000)
+    item = {"id": {"S": marker_id}, "status": {"S": status}, "claim": {"N": str(token)}}
+    if window_seconds is not None:
+        item["expiration"] = {"N": str(int(now) + window_seconds)}
     try:
         dynamodb.put_item(
             TableName=table,
-            Item={
-                "id": {"S": marker_id},
-                "expiration": {"N": str(expiration)},
-                "status": {"S": status},
-            },
+            Item=item,
             ConditionExpression="attribute_not_exists(id) OR expiration < :now",
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
         )
@@ -216,18 +220,18 @@ def claim_notice(
             "Email marker not written; sending anyway",
             extra={"marker": marker_id, "error": str(exc)},
         )
-    return expiration
+    return token
 
 
-def release_notice(dynamodb: Any, table: str, marker_id: str, expiration: int) -> None:
+def release_notice(dynamodb: Any, table: str, marker_id: str, token: int) -> None:
     """Undo our claim (the email did not go out), so the next retry tries again."""
     try:
         dynamodb.delete_item(
             TableName=table,
             Key={"id": {"S": marker_id}},
             # Only our own claim: never a newer one from a concurrent delivery.
-            ConditionExpression="expiration = :expiration",
-            ExpressionAttributeValues={":expiration": {"N": str(expiration)}},
+            ConditionExpression="claim = :claim",
+            ExpressionAttributeValues={":claim": {"N": str(token)}},
         )
     except ClientError as exc:
         # The caller re-raises the publish error; a stuck claim only costs one email.
@@ -463,7 +467,7 @@ class Launcher:
         )
         training_text: bytes | None = None
         training_problems: list[Finding] = []
-        listed = not storage.failures and not storage.refused
+        listed = not storage.failures and not storage.archive_refused
         if listed and any(f.path == TRAINING_YAML for f in storage.list_files()):
             try:
                 training_text = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
@@ -536,7 +540,7 @@ class Launcher:
                 # Same upload, same name: an earlier attempt created the job. Send its
                 # start email unless that attempt got as far as sending it.
                 logger.info("Training job already exists", extra={"error": _error_message(exc)})
-                sent = self._send_once(started_marker, IDEMPOTENCY_TTL_SECONDS, started_email)
+                sent = self._send_once(started_marker, STARTED_NOTICE_WINDOW, started_email)
                 return {
                     "status": "already_started",
                     "dataset": dataset_uri,
@@ -551,7 +555,7 @@ class Launcher:
             "Training job created",
             extra={"instance_type": options.instance_type, "spot": options.spot},
         )
-        self._send_once(started_marker, IDEMPOTENCY_TTL_SECONDS, started_email)
+        self._send_once(started_marker, STARTED_NOTICE_WINDOW, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
 
@@ -620,17 +624,17 @@ class Launcher:
     def _send(self, email: Email) -> None:
         publish(aws.client("sns"), self.settings.notification_topic_arn, email)
 
-    def _send_once(self, marker_id: str, window_seconds: int, email: Email) -> bool:
+    def _send_once(self, marker_id: str, window_seconds: int | None, email: Email) -> bool:
         """Send ``email`` unless ``marker_id`` says it went out within the window."""
         dynamodb, table = aws.client("dynamodb"), self.settings.idempotency_table
-        expiration = claim_notice(dynamodb, table, marker_id, self.clock(), window_seconds)
-        if expiration is None:
+        token = claim_notice(dynamodb, table, marker_id, self.clock(), window_seconds)
+        if token is None:
             logger.info("Email already sent for this upload; not repeating it")
             metrics.add_metric(name="EmailSuppressed", unit=MetricUnit.Count, value=1)
             return False
         try:
             self._send(email)
         except Exception:
-            release_notice(dynamodb, table, marker_id, expiration)
+            release_notice(dynamodb, table, marker_id, token)
             raise
         return True

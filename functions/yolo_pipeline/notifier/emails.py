@@ -9,6 +9,7 @@ Every field is optional: failed jobs lack metrics, artefacts and billable time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from typing import Any
 
 from yolo_pipeline.aws.email import (
     Email,
+    body_text,
     subject_line,
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.contract import TAG_DATASET_URI
+from yolo_pipeline.contract import CHANNEL_DATASET, TAG_DATASET_URI
 from yolo_pipeline.notifier import email_sections as sections
 from yolo_pipeline.notifier.job_results import JobResults
 from yolo_pipeline.notifier.pricing import (
@@ -32,6 +34,8 @@ from yolo_pipeline.notifier.pricing import (
 )
 from yolo_pipeline.notifier.registry import RegistryOutcome
 from yolo_pipeline.notifier.sagemaker_event import as_datetime, normalise_tags
+from yolo_pipeline.text import clean, quote
+from yolo_pipeline.text import lines as text_lines
 from yolo_pipeline.training.metric_line import (
     headline_label,
     headline_metric,
@@ -95,17 +99,16 @@ def merged_job(detail: Mapping[str, Any], described: Mapping[str, Any] | None) -
 
 
 def dataset_uri(job: Mapping[str, Any]) -> str:
-    """The dataset's S3 URI: the launcher's tag, else the first input channel's S3Uri."""
-    tags = normalise_tags(job.get("Tags"))
-    if tags.get(TAG_DATASET_URI):
-        return tags[TAG_DATASET_URI]
+    """The dataset's S3 URI: the job's own ``dataset`` input channel (what it really read),
+    else the launcher's tag (tag values stop at 256 characters, S3 keys do not)."""
     channels = job.get("InputDataConfig")
     if isinstance(channels, list):
-        for channel in channels:
+        named = [c for c in channels if _dig(c, "ChannelName") == CHANNEL_DATASET]
+        for channel in named or channels:
             uri = _dig(channel, "DataSource", "S3DataSource", "S3Uri")
             if isinstance(uri, str) and uri:
                 return uri
-    return ""
+    return normalise_tags(job.get("Tags")).get(TAG_DATASET_URI, "")
 
 
 def dataset_name(uri: str, job_name: str) -> str:
@@ -123,7 +126,7 @@ def final_metrics(job: Mapping[str, Any]) -> dict[str, float]:
             continue
         name, value = item.get("MetricName"), item.get("Value")
         if isinstance(name, str) and isinstance(value, int | float) and not isinstance(value, bool):
-            out[name] = float(value)
+            out[name] = float(value)  # inf and nan are kept: the table prints them as such
     return out
 
 
@@ -258,7 +261,7 @@ def render_job_email(
             metrics[EPOCH_METRIC] = float(results.epochs_run)
         if results.best_epoch:
             metrics[BEST_EPOCH_METRIC] = float(results.best_epoch)
-    failure_reason = str(job.get("FailureReason") or "").strip()
+    failure_reason = str(job.get("FailureReason") or "")[:4096].strip()
     instance_type = str(_dig(job, "ResourceConfig", "InstanceType") or "")
     count = _int(_dig(job, "ResourceConfig", "InstanceCount")) or 1
     spot = uses_spot(job)
@@ -270,10 +273,10 @@ def render_job_email(
     subject = subject_line(prefix, what.label, name, suffix)
 
     lines: list[str] = [
-        f"Training job for dataset {name!r}: {what.label}.",
+        f"Training job for dataset {quote(name, 100)}: {what.label}.",
         "",
-        f"Dataset:  {uri or '(unknown: the job has no ' + TAG_DATASET_URI + ' tag)'}",
-        f"Job:      {job_name}",
+        f"Dataset:  {clean(uri, 1200) if uri else '(unknown: the job has no dataset channel)'}",
+        f"Job:      {clean(job_name, 100)}",
         f"Status:   {what.sentence}",
     ]
     if failure_reason:
@@ -298,7 +301,7 @@ def render_job_email(
         f"-- {prefix} training pipeline (yolo-on-upload)",
     ]
     attributes = {"status": what.status, "dataset": name, "job": job_name}
-    return Email(subject=subject, body="\n".join(lines) + "\n", attributes=attributes)
+    return Email(subject=subject, body=body_text(lines), attributes=attributes)
 
 
 def _completed_sections(
@@ -327,8 +330,9 @@ def _metrics_section(
     title = "Final metrics (validation set):" if status == "Completed" else "Last metrics:"
     epochs_run = metrics.get(EPOCH_METRIC)
     planned = _int(_dig(job, "HyperParameters", "epochs"))
-    if epochs_run is not None:
-        epochs = f"{int(epochs_run)}" + (f" of {planned} planned" if planned else "")
+    run = _int(epochs_run)
+    if run is not None:
+        epochs = f"{run}" + (f" of {planned} planned" if planned else "")
     else:
         epochs = "not reported" + (f" ({planned} planned)" if planned else "")
     table = quality_names(task_of(job.get("HyperParameters")))  # the task's (issue 12)
@@ -412,7 +416,8 @@ def _model_section(status: str, job: Mapping[str, Any]) -> list[str]:
 
 
 def _indent(text: str) -> Iterable[str]:
-    return (f"  {line}" for line in text.splitlines() or [text])
+    """Event text, indented under its heading: bounded, one inert line per line."""
+    return (f"  {line}" for line in text_lines(text, 40, 1100) or [""])
 
 
 def _dig(value: Any, *keys: str) -> Any:
@@ -424,16 +429,15 @@ def _dig(value: Any, *keys: str) -> Any:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number from an event or hyperparameter value ("1e309", inf, nan: None)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value[:64]) if isinstance(value, str) else value
+        number = float(number) if isinstance(number, int | float) else None
+    except (ValueError, OverflowError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _int(value: Any) -> int | None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
+from yolo_pipeline.text import quote
+
 SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "SageMaker Training Job State Change"
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
@@ -130,7 +132,8 @@ def parse_state_change(event: Any) -> StateChange:
     detail_type = _text(wrapped.get("detail-type"))
     if source != SOURCE or detail_type != DETAIL_TYPE:
         raise MalformedEvent(
-            f"not a training job state change (source={source!r}, detail-type={detail_type!r})"
+            f"not a training job state change (source={quote(source)}, "
+            f"detail-type={quote(detail_type)})"
         )
     if not isinstance(wrapped.get("detail"), Mapping):
         raise MalformedEvent("event has no 'detail' object")

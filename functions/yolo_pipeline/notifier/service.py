@@ -28,6 +28,7 @@ from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.clients import RETRYABLE_CODES
 from yolo_pipeline.aws.email import (
     Email,
+    body_text,
     publish,
     subject_line,
     training_job_console_url,
@@ -44,6 +45,7 @@ from yolo_pipeline.notifier.sagemaker_event import (
     skip_reason,
 )
 from yolo_pipeline.notifier.settings import NotifierSettings
+from yolo_pipeline.text import lines
 
 METRIC_BY_STATUS = {"Completed": "JobsCompleted", "Failed": "JobsFailed", "Stopped": "JobsStopped"}
 # EventBridge retries for up to 24 h and Lambda async for 6 h: a week covers every redelivery.
@@ -72,7 +74,9 @@ def describe_job(sagemaker: Any, change: StateChange) -> dict[str, Any] | None:
         return None
     described.pop("ResponseMetadata", None)
     # DescribeTrainingJob has no Tags; the event normally has them, ListTags is the fallback.
-    if TAG_DATASET_URI not in change.tags and described.get("TrainingJobArn"):
+    # The dataset URI comes from InputDataConfig; the tag is only a fallback.
+    fallback_needed = not described.get("InputDataConfig")
+    if fallback_needed and TAG_DATASET_URI not in change.tags and described.get("TrainingJobArn"):
         try:
             tags = sagemaker.list_tags(ResourceArn=described["TrainingJobArn"]).get("Tags", [])
             described["Tags"] = tags
@@ -86,11 +90,11 @@ def describe_job(sagemaker: Any, change: StateChange) -> dict[str, Any] | None:
 
 def fallback_email(change: StateChange, region: str, prefix: str) -> Email:
     """A minimal email for when rendering the full one failed (a bug must not eat it)."""
-    body = "\n".join(
+    body = body_text(
         [
             f"Training job {change.job_name}: {change.status}"
             + (f" ({change.secondary_status})" if change.secondary_status else ""),
-            str(change.detail.get("FailureReason") or ""),
+            *lines(str(change.detail.get("FailureReason") or "")[:4096]),
             "",
             "The full report could not be rendered; see the job in the console:",
             f"  Console: {training_job_console_url(region, change.job_name)}",

@@ -30,8 +30,10 @@ from typing import Any
 import yaml
 
 from yolo_pipeline.contract import INPUT_MODES, TRAINING_YAML
+from yolo_pipeline.dataset import safe_yaml
 from yolo_pipeline.dataset.findings import Finding, error
 from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.text import quote
 from yolo_pipeline.training.hyperparameters import check_hyperparameters
 
 FILE = TRAINING_YAML
@@ -148,21 +150,21 @@ def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
         if not isinstance(value, str) or value not in allowed:
             bad(
                 "instance_type",
-                f"{value!r} is not allowed by this stack",
+                f"{quote(value)} is not allowed by this stack",
                 f"use one of {', '.join(allowed)} (the stack's ALLOWED_INSTANCE_TYPES)",
             )
         else:
             opts = dataclasses.replace(opts, instance_type=value)
     if "spot" in section:
         if not isinstance(section["spot"], bool):
-            bad("spot", f"must be true or false, got {section['spot']!r}", "write spot: true")
+            bad("spot", f"must be true or false, got {quote(section['spot'])}", "write spot: true")
         else:
             opts = dataclasses.replace(opts, spot=section["spot"])
     if "max_runtime_hours" in section:
         value = section["max_runtime_hours"]
         cap_hours = settings.max_runtime_seconds / 3600
         if not _is_number(value) or not math.isfinite(value) or value <= 0:
-            bad("max_runtime_hours", f"must be a positive number, got {value!r}", "e.g. 6")
+            bad("max_runtime_hours", f"must be a positive number, got {quote(value)}", "e.g. 6")
         elif value > cap_hours:
             bad(
                 "max_runtime_hours",
@@ -176,7 +178,7 @@ def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_VOLUME_GB:
             bad(
                 "volume_size_gb",
-                f"must be a whole number of GB from 1 to {MAX_VOLUME_GB}, got {value!r}",
+                f"must be a whole number of GB from 1 to {MAX_VOLUME_GB}, got {quote(value)}",
                 "size it to about 2x the dataset plus 10 GB",
             )
         else:
@@ -186,7 +188,7 @@ def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
         if value not in INPUT_MODES:
             bad(
                 "input_mode",
-                f"must be File or FastFile, got {value!r}",
+                f"must be File or FastFile, got {quote(value)}",
                 "File copies the dataset to the instance; FastFile streams it",
             )
         else:
@@ -194,7 +196,8 @@ def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
     if "instance_count" in section and section["instance_count"] != 1:
         bad(
             "instance_count",
-            f"must be 1, got {section['instance_count']!r}: Ultralytics has no multi-node mode",
+            f"must be 1, got {quote(section['instance_count'])}: Ultralytics has no "
+            "multi-node mode",
             "remove instance_count; pick a bigger instance_type to train faster",
         )
     return opts, problems
@@ -205,35 +208,10 @@ def parse_training_config(text: str | bytes | None, settings: LauncherSettings) 
     defaults = SageMakerOptions.defaults(settings)
     if text is None:
         return TrainingConfig({}, defaults)
-    if len(text) > MAX_BYTES:
-        return TrainingConfig(
-            {},
-            defaults,
-            [error(FILE, f"is larger than {MAX_BYTES // 1024} KiB", hint="keep only settings")],
-        )
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            return TrainingConfig({}, defaults, [error(FILE, "is not UTF-8 text", hint="re-save")])
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return TrainingConfig(
-            {},
-            defaults,
-            [
-                error(
-                    FILE,
-                    f"is not valid YAML: {problem}",
-                    line=mark.line + 1 if mark is not None else None,
-                    hint="fix the YAML syntax (check indentation and colons)",
-                )
-            ],
-        )
+    loaded = safe_yaml.load(text, FILE, MAX_BYTES)
+    if not loaded.ok:
+        return TrainingConfig({}, defaults, loaded.findings)
+    root, data = loaded.node, loaded.data
     if data is None:
         return TrainingConfig({}, defaults)
     if not isinstance(data, dict):

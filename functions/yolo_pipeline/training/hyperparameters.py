@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.text import quote
 from yolo_pipeline.training.models import read_model
 from yolo_pipeline.training.tasks import DEFAULT_MODELS, TASKS
 from yolo_pipeline.training.train_args_generated import (
@@ -61,6 +62,13 @@ MAX_KEY_CHARS = 256
 MAX_VALUE_CHARS = 2500
 
 _HINT_FILE = "training.yaml"
+# Sanity bounds beyond Ultralytics' own type checks: a value past these is a typo (or an
+# attack on the bill), never a real setting. (upper bound, what to say)
+UPPER_BOUNDS: dict[str, tuple[int, str]] = {
+    "epochs": (10_000, "a few hundred epochs is already a long run"),
+    "imgsz": (8192, "images are resized to imgsz; 640 is the default, 1280 is large"),
+    "batch": (4096, "use -1 (or 0.7) to size the batch to the GPU automatically"),
+}
 
 
 # YAML 1.1 (PyYAML) reads "1e-3" as a string; people write learning rates that way.
@@ -133,38 +141,49 @@ def _type_problem(key: str, value: Any) -> str | None:  # noqa: C901, PLR0911, P
             return "must not be empty"
         return None
     if key in FLOAT_KEYS and not _is_number(value):
-        return f"must be a number, got {value!r}"
+        return f"must be a number, got {quote(value)}"
     if key == "fraction":
         if isinstance(value, list):
             ok = len(value) in (2, 3) and all(_is_number(x) and x >= 0 for x in value)
-            return None if ok else f"must be [train, val] or [train, val, test], got {value!r}"
+            return None if ok else f"must be [train, val] or [train, val, test], got {quote(value)}"
         if not _is_number(value) or not (0 < value <= 1 or (isinstance(value, int) and value > 1)):
-            return f"must be a ratio in (0, 1] or a count > 1, got {value!r}"
+            return f"must be a ratio in (0, 1] or a count > 1, got {quote(value)}"
         return None
     if key in FRACTION_KEYS:
         if not _is_number(value) or not 0.0 <= value <= 1.0:
-            return f"must be a number between 0.0 and 1.0, got {value!r}"
+            return f"must be a number between 0.0 and 1.0, got {quote(value)}"
         return None
     if key in INT_KEYS:
         if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
-            return f"must be a whole number, got {value!r}"
+            return f"must be a whole number, got {quote(value)}"
         if key in INT_MIN and value < INT_MIN[key]:
-            return f"must be >= {INT_MIN[key]}, got {value!r}"
+            return f"must be >= {INT_MIN[key]}, got {quote(value)}"
         return None
     if key in BOOL_KEYS and not isinstance(value, bool):
-        return f"must be true or false, got {value!r}"
+        return f"must be true or false, got {quote(value)}"
     if key in STR_KEYS and not isinstance(value, str):
-        return f"must be text, got {value!r}"
+        return f"must be text, got {quote(value)}"
     amp_ok = isinstance(value, bool) or str(value).lower() in {"fp16", "bf16", "fp32"}
     if key == "amp" and not amp_ok:
-        return f"must be true, false, fp16, bf16 or fp32, got {value!r}"
+        return f"must be true, false, fp16, bf16 or fp32, got {quote(value)}"
     if key == "imgsz" and not (
         (_is_number(value) and value > 0)
         or (isinstance(value, list) and value and all(_is_number(x) and x > 0 for x in value))
     ):
-        return f"must be a positive whole number of pixels, got {value!r}"
+        return f"must be a positive whole number of pixels, got {quote(value)}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number, got {value!r}"
+        return f"must be a finite number, got {quote(value)}"
+    return None
+
+
+def _bound_problem(key: str, value: Any) -> str | None:
+    """``epochs``, ``imgsz``, ``batch`` above :data:`UPPER_BOUNDS` (types already checked)."""
+    if key not in UPPER_BOUNDS:
+        return None
+    limit, why = UPPER_BOUNDS[key]
+    values = value if isinstance(value, list) else [value]
+    if any(_is_number(v) and v > limit for v in values):
+        return f"is {quote(value, 40)}; the limit is {limit:,} ({why})"
     return None
 
 
@@ -251,7 +270,11 @@ def check_hyperparameters(values: Mapping[str, Any], file: str = _HINT_FILE) -> 
         if key in CONTAINER_KEYS:
             findings.extend(_check_container_key(key, value, file))
             continue
-        problem = _type_problem(key, value) or _model_key_problem(key, value)
+        problem = (
+            _type_problem(key, value)
+            or _model_key_problem(key, value)
+            or _bound_problem(key, value)
+        )
         if problem:
             default = DEFAULTS.get(key)
             hint = f"the default is {encode_value(default)}" if default is not None else ""

@@ -104,14 +104,14 @@ def requested_in_training_yaml(text: bytes | str | None) -> tuple[object, str | 
     Bounded and safe: anything unreadable gives (None, None); training.yaml's own parser
     reports the problem.
     """
-    import yaml
+    from yolo_pipeline.contract import TRAINING_YAML
+    from yolo_pipeline.dataset import safe_yaml
 
-    if text is None or len(text) > 64 * 1024:
+    if text is None:
         return None, None
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError, UnicodeDecodeError):
-        return None, None
+    # The one safe loader (no aliases, bounded size and depth), as for training.yaml itself.
+    loaded = safe_yaml.load(text, TRAINING_YAML, 64 * 1024)
+    data = loaded.data if loaded.ok else None
     if not isinstance(data, dict):
         return None, None
     model = data.get("model")
