@@ -3,7 +3,7 @@
 
 The Lambda has no Ultralytics, yet it must tell a user which training arguments exist and
 what type each takes. So we snapshot `ultralytics/cfg/default.yaml` and the type-check key
-sets of `ultralytics.cfg` into plain Python. tests/unit/test_train_args.py fails when the
+sets of `ultralytics.cfg` into plain Python. tests/unit/training/test_train_args.py fails when the
 snapshot and the installed (pinned) Ultralytics disagree; run this script to fix it:
 
     YOLO_OFFLINE=1 .venv/bin/python scripts/gen_train_args.py

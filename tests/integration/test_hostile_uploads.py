@@ -12,8 +12,8 @@ from botocore.stub import Stubber
 from tests.support.dataset_factory import detect_dataset, put_s3, with_changes
 from tests.support.helpers import FakeLambdaContext, load_event
 from tests.support.launcher_world import BUCKET, TABLE, LauncherWorld, upload_event
-from tests.unit.test_hostile_emails import assert_sns_accepts
-from tests.unit.test_hostile_yaml import ALIAS_BOMB, DEEP
+from tests.unit.aws.test_hostile_emails import assert_sns_accepts
+from tests.unit.dataset.test_hostile_yaml import ALIAS_BOMB, DEEP
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.launcher.service import IDEMPOTENCY_TTL_SECONDS

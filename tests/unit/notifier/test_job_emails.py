@@ -1,6 +1,6 @@
 """The job email renderer: golden files for a completed and a failed job, plus the rules.
 
-Regenerate the golden files with ``UPDATE_GOLDEN=1 pytest tests/unit/test_job_emails.py``
+Regenerate the golden files with ``UPDATE_GOLDEN=1 pytest tests/unit/notifier/test_job_emails.py``
 and read the diff as a user would before committing it.
 """
 

@@ -1,6 +1,6 @@
 """The Completed email's extras: per-class table, best epoch, comparison, registry.
 
-Golden files: ``UPDATE_GOLDEN=1 pytest tests/unit/test_completed_email.py``, then read the
+Golden files: ``UPDATE_GOLDEN=1 pytest tests/unit/notifier/test_completed_email.py``, then read the
 diff as a user would.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.helpers import load_event
 from tests.support.notifier_world import described_for
-from tests.unit.test_job_emails import as_text
+from tests.unit.notifier.test_job_emails import as_text
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.notifier.email_sections import ALL_CLASSES_MAX, WORST_AND_BEST
 from yolo_pipeline.notifier.emails import render_job_email

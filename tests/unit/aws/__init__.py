@@ -1,0 +1,1 @@
+"""Unit tests of the shared AWS adapters (the SNS email rules)."""
