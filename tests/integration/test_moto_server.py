@@ -90,7 +90,6 @@ def test_the_notifier_sends_its_email_through_the_server(
 
     from tests.support.helpers import load_event
     from tests.support.notifier_world import described_for
-    from yolo_pipeline.notifier.service import notifier_from_env
 
     arn = aws.client("sns").create_topic(Name="yolo-notifications")["TopicArn"]
     aws.client("dynamodb").create_table(
@@ -105,15 +104,17 @@ def test_the_notifier_sends_its_email_through_the_server(
         "JOB_NAME_PREFIX": "yolo",
     }.items():
         monkeypatch.setenv(name, value)
-    notifier_from_env.cache_clear()
     event = load_event("training_completed")
-    from notify_status import lambda_handler
+    import importlib
+
+    import notify_status
+
+    lambda_handler = importlib.reload(notify_status).lambda_handler  # a cold start here
 
     # moto's DescribeTrainingJob lacks the fields the email reads: stubbed, as elsewhere.
     with Stubber(aws.client("sagemaker")) as stub:
         stub.add_response("describe_training_job", described_for("training_completed"))
         result = lambda_handler(event, FakeLambdaContext())
-    notifier_from_env.cache_clear()
     assert result["action"] == "sent"
     sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[arn].sent_notifications
     assert [subject for _, _, subject, _, _ in sent] == ["[yolo] Completed: pets mAP50-95 0.612"]

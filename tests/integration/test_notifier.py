@@ -3,6 +3,7 @@ botocore's Stubber for DescribeTrainingJob (moto's has none of the fields we rea
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,6 @@ from tests.support.helpers import FakeLambdaContext, load_event
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.launcher.settings import SettingsError
-from yolo_pipeline.notifier.service import notifier_from_env
 
 # skipped events emit no metric; Powertools warns about the empty flush, which is fine
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -38,9 +38,7 @@ def topic_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", arn)
     monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLE)
     monkeypatch.setenv("JOB_NAME_PREFIX", "yolo")
-    notifier_from_env.cache_clear()
     yield arn
-    notifier_from_env.cache_clear()
 
 
 @pytest.fixture
@@ -65,9 +63,10 @@ def sent(topic_arn: str) -> list[dict[str, Any]]:
 
 
 def invoke(event: Any) -> Any:
-    from notify_status import lambda_handler
+    """A cold start of the handler (settings from this env), then the event."""
+    import notify_status
 
-    return lambda_handler(event, FakeLambdaContext())
+    return importlib.reload(notify_status).lambda_handler(event, FakeLambdaContext())
 
 
 def expect_describe(stub: Stubber, event_name: str, **overrides: Any) -> None:
@@ -255,10 +254,8 @@ def test_event_without_tags_reads_them_with_list_tags(topic_arn: str, sagemaker:
 def test_missing_setting_fails_loudly(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOTIFICATION_TOPIC_ARN", raising=False)
     monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLE)
-    notifier_from_env.cache_clear()
     with pytest.raises(SettingsError, match="NOTIFICATION_TOPIC_ARN"):
         invoke(load_event("training_completed"))
-    notifier_from_env.cache_clear()
 
 
 def test_a_renderer_bug_still_sends_a_minimal_email(

@@ -12,7 +12,6 @@ the event alone, because a late or thinner email beats none.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,14 +186,3 @@ class Notifier:
         metrics.add_metric(name=METRIC_BY_STATUS[change.status], unit=MetricUnit.Count, value=1)
         logger.info("Email sent", extra={"subject": email.subject, "message_id": message_id})
         return {**job, "action": "sent", "subject": email.subject, "message_id": message_id}
-
-
-@functools.cache
-def notifier_from_env() -> Notifier:
-    """The process-wide notifier; a missing env var raises ``SettingsError`` naming it."""
-    return Notifier(NotifierSettings.from_env())
-
-
-def handle_event(event: Any, context: Any = None) -> dict[str, Any]:
-    """What the Lambda handler calls."""
-    return notifier_from_env().handle(event, context)
