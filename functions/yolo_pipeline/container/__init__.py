@@ -1,1 +1,4 @@
-"""The training container: the SageMaker contract in small modules (entry: training_image/train.py)."""
+"""The training container: the SageMaker contract in small modules.
+
+The entrypoint is training_image/train.py; the image pip-installs this package.
+"""
