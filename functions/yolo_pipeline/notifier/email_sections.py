@@ -121,7 +121,7 @@ def comparison_lines(
 
 def registry_lines(registry: RegistryOutcome | None, note: str = "") -> list[str]:
     if registry is None:
-        return [f"Model registry: {note}."] if note else []
+        return f"Model registry: {note}.".split("\n") if note else []  # one body line each
     package = registry.package
     if package is None:
         return [

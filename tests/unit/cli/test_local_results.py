@@ -38,6 +38,7 @@ def test_local_results_feed_the_same_email(tmp_path: Path) -> None:
     assert "mAP50-95   0.851" in body and "Best epoch: 27 of 30 run" in body
     assert "square" in body and "(1): circle." in body
     assert "Model registry: none in a local run" in body
+    assert "\\n" not in body  # the note spans two real lines, never an escaped break
 
 
 def test_a_run_without_metrics_json_says_why(tmp_path: Path) -> None:
