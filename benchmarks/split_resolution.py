@@ -12,13 +12,9 @@ in-memory storage (no disk, no S3), so it measures only the validator.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import TypeVar
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
 from yolo_pipeline.dataset.storage import FileInfo
 from yolo_pipeline.dataset.validation import validate_dataset
