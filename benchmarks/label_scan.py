@@ -19,8 +19,6 @@ import time
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def make_dataset(root: Path, n: int, imgsz: int) -> list[Path]:
     import numpy as np
