@@ -25,7 +25,12 @@ ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
 # Actions that have no resource-level permissions, so `Resource: "*"` is the only option.
-STAR_RESOURCE_ACTIONS = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+# Actions IAM lets take no resource but "*" (none has a resource type in the reference).
+STAR_RESOURCE_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    "sagemaker:ListModelPackages",
+}
 TRAINING_JOBS = {
     "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
     ":training-job/${JobNamePrefix}-*"
@@ -42,7 +47,6 @@ MODEL_PACKAGES = {
 REGISTRY_ACTIONS = [
     "sagemaker:CreateModelPackageGroup",
     "sagemaker:DescribeModelPackageGroup",
-    "sagemaker:ListModelPackages",
     "sagemaker:CreateModelPackage",
     "sagemaker:DescribeModelPackage",
 ]
@@ -243,11 +247,17 @@ def test_notifier_permissions(resources: Resources) -> None:
     assert {a for a in actions if a.startswith("sagemaker:")} == {
         "sagemaker:DescribeTrainingJob",
         "sagemaker:ListTags",
+        "sagemaker:ListModelPackages",
         *REGISTRY_ACTIONS,
     }
     (registry,) = statements_with(resources, "NotifyStatusFunction", "sagemaker:CreateModelPackage")
     assert sorted(as_list(registry["Action"])) == sorted(REGISTRY_ACTIONS)
     assert as_list(registry["Resource"]) == [MODEL_PACKAGE_GROUPS, MODEL_PACKAGES]
+    # ListModelPackages has no IAM resource type: "*" is the only resource it can take, and
+    # the only action of the notifier on "*".
+    (listing,) = statements_with(resources, "NotifyStatusFunction", "sagemaker:ListModelPackages")
+    assert as_list(listing["Action"]) == ["sagemaker:ListModelPackages"]
+    assert listing["Resource"] == "*"
 
 
 def test_functions_never_write_or_delete_objects(resources: Resources) -> None:

@@ -42,10 +42,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     """Inputs, dataset scan, offline setup, training, model/: the metrics.json content."""
-    safe_weights.enable_safe_load()  # before Ultralytics is imported: it reads the flag once
     values = inputs.read_hyperparameters(layout)
     channel = inputs.dataset_channel(layout)
     config = dataset_scan.read_data_yaml(channel)
+    # Before anything imports Ultralytics (it reads the flag once); the steps above are pure.
+    safe_weights.enable_safe_load()
     offline.setup_offline_environment()
     offline.point_ultralytics_at_baked_weights(layout.code)
     root = channel.resolve()

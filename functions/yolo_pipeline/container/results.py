@@ -103,13 +103,14 @@ def capture_final_validation(trainer: Any, task: str = "detect") -> dict[str, An
 
 
 def fitness(row: Mapping[str, float]) -> float:
-    """Ultralytics' detection fitness: 0.1 * mAP50 + 0.9 * mAP50-95."""
-    return 0.1 * row.get("metrics/mAP50(B)", 0.0) + 0.9 * row.get("metrics/mAP50-95(B)", 0.0)
+    """Ultralytics 8.4's fitness, which picks best.pt: mAP50-95 (its weights are 0, 0, 0, 1
+    over P, R, mAP50, mAP50-95), summed over the row's kinds: box, plus mask or pose."""
+    return sum(row.get(f"metrics/mAP50-95({kind})", 0.0) for kind in "BMP")
 
 
 def best_row(rows: Sequence[Mapping[str, float]]) -> Mapping[str, float]:
-    """The results.csv row Ultralytics saved as best.pt: highest fitness (0.1 mAP50 + 0.9
-    mAP50-95), the first one on a tie, as its EarlyStopping keeps the first."""
+    """The results.csv row Ultralytics saved as best.pt: highest :func:`fitness`, the first
+    one on a tie, as its EarlyStopping keeps the first."""
     best: Mapping[str, float] = {}
     best_fitness = -math.inf
     for row in rows:

@@ -55,7 +55,7 @@ def test_results_rows_and_the_best_epoch(tmp_path: Path) -> None:
         {"epoch": 1.0, "metrics/mAP50(B)": 0.9, "metrics/mAP50-95(B)": 0.1},
         {"epoch": 2.0, "metrics/mAP50(B)": 0.5, "metrics/mAP50-95(B)": 0.4},
     ]
-    assert max(rows, key=fitness)["epoch"] == 2.0  # mAP50-95 weighs 0.9
+    assert max(rows, key=fitness)["epoch"] == 2.0  # fitness is mAP50-95 alone
     assert fitness({}) == 0.0
 
 
@@ -129,3 +129,16 @@ def test_the_container_imports_only_what_the_image_installs() -> None:
     assert "yolo_pipeline.dataset.data_yaml" in seen
     assert third_party <= IMAGE_PACKAGES, third_party - IMAGE_PACKAGES
     assert {"ultralytics", "yaml"} <= third_party
+
+
+def test_fitness_is_ultralytics_own_mAP50_95_summed_over_kinds() -> None:
+    # Ultralytics 8.4.190: box fitness weighs only mAP50-95; segment and pose add their own.
+    from yolo_pipeline.container.results import best_row
+
+    rows = [
+        {"epoch": 1.0, "metrics/mAP50(B)": 0.90, "metrics/mAP50-95(B)": 0.50},
+        {"epoch": 2.0, "metrics/mAP50(B)": 0.60, "metrics/mAP50-95(B)": 0.51},
+    ]
+    assert best_row(rows)["epoch"] == 2.0
+    segment = {"metrics/mAP50-95(B)": 0.4, "metrics/mAP50-95(M)": 0.3}
+    assert fitness(segment) == 0.4 + 0.3
