@@ -15,6 +15,9 @@ ZIP_SUFFIX = ".zip"
 
 # Tags the launcher puts on every training job; the notifier and `status` read them back.
 TAG_DATASET_URI = "yolo:dataset-uri"
+# The dataset's name as the launcher sees it (the path below the dataset prefix, a zip's
+# without ".zip"): its job name, email subjects and model package group follow it.
+TAG_DATASET_NAME = "yolo:dataset-name"
 TAG_DATA_YAML_ETAG = "yolo:data-yaml-etag"
 TAG_PIPELINE = "yolo:pipeline"
 

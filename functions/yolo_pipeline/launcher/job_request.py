@@ -15,6 +15,7 @@ from typing import Any
 from yolo_pipeline.contract import (
     CHANNEL_WEIGHTS,
     TAG_DATA_YAML_ETAG,
+    TAG_DATASET_NAME,
     TAG_DATASET_URI,
     TAG_PIPELINE,
     ZIP_SUFFIX,
@@ -71,11 +72,19 @@ def _tags(
         {"Key": TAG_PIPELINE, "Value": tag_value(pipeline_name)},
         {"Key": TAG_DATASET_URI, "Value": tag_value(dataset_folder)},
     ]
+
     if etag:
         tags.append({"Key": TAG_DATA_YAML_ETAG, "Value": tag_value(etag)})
     if version:
         tags.append({"Key": TAG_DATA_YAML_VERSION, "Value": tag_value(version)})
     return tags
+
+
+def with_dataset_name(request: dict[str, Any], name: str) -> dict[str, Any]:
+    """``request`` with the ``yolo:dataset-name`` tag: the notifier names the dataset (and
+    its model package group) as the launcher did, zip or nested folder alike."""
+    tags = [*request["Tags"], {"Key": TAG_DATASET_NAME, "Value": tag_value(name)}]
+    return {**request, "Tags": tags} if name else request
 
 
 def build_training_job_request(

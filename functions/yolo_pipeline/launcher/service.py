@@ -48,7 +48,11 @@ from yolo_pipeline.launcher.emails import (
 )
 from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
-from yolo_pipeline.launcher.job_request import build_training_job_request, spot_wait_seconds
+from yolo_pipeline.launcher.job_request import (
+    build_training_job_request,
+    spot_wait_seconds,
+    with_dataset_name,
+)
 from yolo_pipeline.launcher.limits import folder_too_big
 from yolo_pipeline.launcher.model_source import ModelChoice, choose_model
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
@@ -514,6 +518,7 @@ class Launcher:
             pipeline_name=settings.pipeline_name,
             weights_uri=choice.weights_uri,
         )
+        request = with_dataset_name(request, up.dataset_name(settings.dataset_prefix))
         started_email = render_started(
             prefix=settings.job_name_prefix,
             dataset_uri=dataset_uri,

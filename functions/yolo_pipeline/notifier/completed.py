@@ -50,7 +50,7 @@ def registration(
     """Register the job's model in ``<prefix>-<dataset slug>`` (once per job)."""
     job_name = str(job.get("TrainingJobName") or "")
     uri = dataset_uri(job)
-    group = group_name(prefix, dataset_name(uri, job_name))
+    group = group_name(prefix, dataset_name(uri, job_name, job))
     artefacts = job.get("ModelArtifacts")
     model_uri = artefacts.get("S3ModelArtifacts") if isinstance(artefacts, Mapping) else None
     if not isinstance(model_uri, str) or not model_uri.startswith("s3://"):

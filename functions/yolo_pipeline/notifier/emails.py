@@ -23,7 +23,7 @@ from yolo_pipeline.aws.email import (
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.contract import CHANNEL_DATASET, TAG_DATASET_URI
+from yolo_pipeline.contract import CHANNEL_DATASET, TAG_DATASET_NAME, TAG_DATASET_URI, ZIP_SUFFIX
 from yolo_pipeline.notifier import email_sections as sections
 from yolo_pipeline.notifier.job_results import JobResults
 from yolo_pipeline.notifier.pricing import (
@@ -111,10 +111,17 @@ def dataset_uri(job: Mapping[str, Any]) -> str:
     return normalise_tags(job.get("Tags")).get(TAG_DATASET_URI, "")
 
 
-def dataset_name(uri: str, job_name: str) -> str:
-    """Last path component of the dataset URI (``s3://b/datasets/cats/`` -> ``cats``)."""
+def dataset_name(uri: str, job_name: str, job: Mapping[str, Any] | None = None) -> str:
+    """The launcher's name for the dataset (its ``yolo:dataset-name`` tag: ``team/set`` for a
+    nested folder), else the URI's last component, a zip's without ``.zip``
+    (``s3://b/datasets/cats/`` and ``s3://b/datasets/cats.zip`` -> ``cats``)."""
+    tagged = normalise_tags((job or {}).get("Tags")).get(TAG_DATASET_NAME, "")
+    if tagged:
+        return tagged
     path = uri.split("://", 1)[-1].rstrip("/")
     name = path.rsplit("/", 1)[-1] if "/" in path else ""
+    if name.lower().endswith(ZIP_SUFFIX) and len(name) > len(ZIP_SUFFIX):
+        name = name[: -len(ZIP_SUFFIX)]
     return name or job_name or "dataset"
 
 
@@ -253,7 +260,7 @@ def render_job_email(
     job_name = str(job.get("TrainingJobName") or "")
     what = outcome(str(job.get("TrainingJobStatus") or ""), str(job.get("SecondaryStatus") or ""))
     uri = dataset_uri(job)
-    name = dataset_name(uri, job_name)
+    name = dataset_name(uri, job_name, job)
     metrics = final_metrics(job)
     if results is not None and what.status == "Completed":
         metrics.update(results.final)  # best.pt's final validation, unrounded

@@ -150,3 +150,13 @@ def test_a_dataset_zip_is_the_channel_as_the_exact_key() -> None:
     }
     tags = {t["Key"]: t["Value"] for t in request["Tags"]}
     assert tags["yolo:dataset-uri"] == "s3://bucket/datasets/shapes.zip"
+
+
+def test_the_dataset_name_tag_is_added_for_the_notifier() -> None:
+    from yolo_pipeline.launcher.job_request import with_dataset_name
+
+    request = {"TrainingJobName": "yolo-x", "Tags": [{"Key": "yolo:pipeline", "Value": "p"}]}
+    tagged = with_dataset_name(request, "team/set")
+    assert tagged["Tags"][-1] == {"Key": "yolo:dataset-name", "Value": "team/set"}
+    assert request["Tags"] == [{"Key": "yolo:pipeline", "Value": "p"}]  # not mutated
+    assert with_dataset_name(request, "") is request

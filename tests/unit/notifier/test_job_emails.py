@@ -294,3 +294,13 @@ def test_phase_durations_keep_spot_interruptions_visible() -> None:
         ("Interrupted", 100.0),
         ("Training", 500.0),
     ]
+
+
+def test_a_zip_and_a_nested_folder_are_named_as_the_launcher_names_them() -> None:
+    from yolo_pipeline.notifier.emails import dataset_name
+
+    # The launcher's tag wins (a nested folder keeps its path), else a zip loses ".zip".
+    tagged = {"Tags": [{"Key": "yolo:dataset-name", "Value": "team/set"}]}
+    assert dataset_name("s3://b/datasets/team/set/", "job", tagged) == "team/set"
+    assert dataset_name("s3://b/datasets/shapes.zip", "job") == "shapes"
+    assert dataset_name("s3://b/datasets/shapes/", "job") == "shapes"
