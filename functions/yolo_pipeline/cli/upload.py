@@ -44,7 +44,7 @@ DEFAULT_CONCURRENCY = 8
 _HASH_BLOCK = 1024 * 1024
 _DEST_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.*)$")
 _DATASET_PREFIX = re.compile(r"^datasets/[^/]+/$")
-_ZIP_KEY = re.compile(r"^datasets/[^/]+\.zip$", re.IGNORECASE)
+_ZIP_KEY = re.compile(r"^datasets/[^/]+\.zip$")
 
 
 class UploadError(Exception):
@@ -506,6 +506,11 @@ def parse_zip_destination(uri: str) -> tuple[str, str]:
         )
     if len(key.rsplit("/", 1)[-1]) <= len(ZIP_SUFFIX):
         raise UploadError(f"destination {uri!r} names no dataset: use .../datasets/<name>.zip")
+    if not key.endswith(ZIP_SUFFIX):  # S3 events match a case-sensitive *.zip
+        raise UploadError(
+            f"destination {uri!r} ends in {key[-4:]!r}: name it with a lower-case .zip, "
+            "the only ending that starts a check"
+        )
     return match["bucket"], key
 
 

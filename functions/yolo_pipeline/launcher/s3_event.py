@@ -35,7 +35,7 @@ class Upload:
     @property
     def is_zip(self) -> bool:
         """A ``<prefix><name>.zip`` upload: one object, complete by nature (issue 15)."""
-        return self.key.lower().endswith(ZIP_SUFFIX)
+        return self.key.endswith(ZIP_SUFFIX)
 
     @property
     def folder(self) -> str:
@@ -89,9 +89,12 @@ class Upload:
 
 
 def _is_dataset_zip(key: str, prefix: str) -> bool:
-    """``<prefix><name>.zip`` directly under the prefix (a zip inside a folder is data)."""
+    """``<prefix><name>.zip`` directly under the prefix (a zip inside a folder is data).
+
+    Lower-case ``.zip`` only: EventBridge's wildcard is case-sensitive, so the rule never
+    delivers ``.ZIP``; `yolo-pipeline upload` refuses such a key for the same reason."""
     name = key[len(prefix) :]
-    return name.lower().endswith(ZIP_SUFFIX) and "/" not in name and len(name) > len(ZIP_SUFFIX)
+    return name.endswith(ZIP_SUFFIX) and "/" not in name and len(name) > len(ZIP_SUFFIX)
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,11 @@ def test_a_dataset_zip_is_an_upload_of_its_own() -> None:
 @pytest.mark.parametrize("key", ["datasets/.zip", "datasets/shapes/extra/more.zip"])
 def test_a_zip_inside_a_folder_or_without_a_name_is_ignored(key: str) -> None:
     assert isinstance(parse_upload(_event(key=key), "datasets/"), Ignored)
+
+
+def test_an_upper_case_zip_is_not_a_dataset_zip() -> None:
+    # EventBridge's *.zip wildcard is case-sensitive: the rule never delivers .ZIP.
+    from yolo_pipeline.launcher.s3_event import _is_dataset_zip
+
+    assert _is_dataset_zip("datasets/shapes.zip", "datasets/")
+    assert not _is_dataset_zip("datasets/shapes.ZIP", "datasets/")
