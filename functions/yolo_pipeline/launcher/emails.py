@@ -340,13 +340,32 @@ def render_quota(
         lines += _wrap("Allowed types: " + ", ".join(others), "   ")
     lines += [
         "3. Then re-drive the event from the stack's dead-letter queue (the stack",
-        "   output DeadLetterQueueUrl) to LaunchQueue, or upload data.yaml again.",
+        "   output DeadLetterQueueUrl) to LaunchQueue, or "
+        + (
+            "upload the zip again."
+            if dataset_uri.endswith(ZIP_SUFFIX)
+            else "upload data.yaml again."
+        ),
     ]
     return Email(
         subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),
         body=body_text(lines),
         attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
     )
+
+
+def _upload_again(dataset_uri: str) -> list[str]:
+    """Step 2 of the image-missing email: the upload that starts a new check."""
+    if dataset_uri.endswith(ZIP_SUFFIX):  # one object: uploading it again is the trigger
+        return [
+            "2. Then upload the zip again; its upload starts a new check:",
+            f"     aws s3 cp ./your-dataset.zip {shlex.quote(dataset_uri)}",
+        ]
+    data_yaml_uri = dataset_uri.rstrip("/") + "/data.yaml"
+    return [
+        "2. Then upload data.yaml again; its upload starts a new check:",
+        f"     aws s3 cp ./your-dataset/data.yaml {shlex.quote(data_yaml_uri)}",
+    ]
 
 
 def render_no_image(
@@ -358,7 +377,6 @@ def render_no_image(
     prefix: str = SUBJECT_PREFIX,
 ) -> Email:
     """The training image is not in the stack's ECR repository yet: how to build it."""
-    data_yaml_uri = dataset_uri.rstrip("/") + "/data.yaml"
     lines = [
         "The dataset is valid, but no training job was started: the training image",
         "is not in the stack's ECR repository yet.",
@@ -374,8 +392,7 @@ def render_no_image(
         "   it builds in AWS CodeBuild, about 10-20 minutes):",
         f"     make image AWS_REGION={region}",
         "   (add STACK_NAME=<your stack> if it is not the default yolo-on-upload)",
-        "2. Then upload data.yaml again; its upload starts a new check:",
-        f"     aws s3 cp ./your-dataset/data.yaml {shlex.quote(data_yaml_uri)}",
+        *_upload_again(dataset_uri),
         "",
         "If a build failed, `make image` printed the end of its log; the README's",
         '"Deploy" section lists the usual causes.',

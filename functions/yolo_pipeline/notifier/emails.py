@@ -213,13 +213,13 @@ def likely_fixes(
     if re.search(r"data\.yaml|dataset|no labels|images not found|label", reason):
         fixes.append(
             "Dataset problem: run `yolo-pipeline validate <dataset URI>` and fix what it"
-            " reports, then upload data.yaml again to start a new job."
+            " reports, then upload data.yaml (or the zip) again to start a new job."
         )
     if secondary_status == "MaxRuntimeExceeded" or "maxruntimeexceeded" in reason:
         fixes.append(
             "Max runtime: raise the limit (sagemaker.max_runtime_hours in training.yaml, or"
             " the MaxRuntimeHours stack parameter) or lower epochs, then upload data.yaml"
-            " again."
+            " (or the zip) again."
         )
     if secondary_status == "MaxWaitTimeExceeded" or "maxwaittimeexceeded" in reason:
         fixes.append(
@@ -234,7 +234,9 @@ def likely_fixes(
             " output; redeploy the stack or check the bucket policy."
         )
     if status == "Stopped" and not secondary_status.startswith("Max"):
-        fixes.append("Someone stopped the job. Upload data.yaml again to start a new job.")
+        fixes.append(
+            "Someone stopped the job. Upload data.yaml (or the zip) again to start a new job."
+        )
     fixes.append("Full details: the CloudWatch logs linked below (the end of the log).")
     return fixes
 

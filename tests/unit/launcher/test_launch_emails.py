@@ -138,3 +138,17 @@ def test_a_large_folder_is_told_where_the_limit_lies_and_a_zip_is_not() -> None:
     assert f"reads up to {FOLDER_MAX_LABEL_FILES:,}" in body("s3://b/datasets/x/", 400_000)
     assert "Size:" not in body("s3://b/datasets/x/", 2_000)
     assert "Size:" not in body("s3://b/datasets/x.zip", 400_000)
+
+
+def test_the_image_missing_email_of_a_zip_says_to_upload_the_zip_again() -> None:
+    from yolo_pipeline.launcher.emails import render_no_image
+
+    email = render_no_image(
+        dataset_uri="s3://b/datasets/shapes.zip",
+        job_name="yolo-shapes-0123456789",
+        image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/yolo:latest",
+        region="us-east-1",
+    )
+    assert "upload the zip again" in email.body
+    assert "aws s3 cp ./your-dataset.zip s3://b/datasets/shapes.zip" in email.body
+    assert "shapes.zip/data.yaml" not in email.body  # that key would be a new folder dataset
