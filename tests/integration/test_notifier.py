@@ -38,6 +38,11 @@ def topic_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", arn)
     monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLE)
     monkeypatch.setenv("JOB_NAME_PREFIX", "yolo")
+    # Metrics is a process-wide singleton: tests that call the service without the handler's
+    # flush would otherwise leave their counts in this test's metric line.
+    from yolo_pipeline.aws.observability import metrics
+
+    metrics.clear_metrics()
     yield arn
 
 

@@ -7,15 +7,16 @@ call leaves a one-line note, never a gap (docs/architecture.md, "Completed email
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 from yolo_pipeline.notifier.job_results import ClassFigures, JobResults
 from yolo_pipeline.notifier.registry import RegisteredModel, RegistryOutcome
+from yolo_pipeline.training.metric_line import headline_label, headline_metric
 
 ALL_CLASSES_MAX = 15  # up to this many classes the table lists every one
 WORST_AND_BEST = 5  # beyond it: the 5 worst and the 5 best by mAP50-95
 NAME_WIDTH = 20
-HEADLINE = "val:mAP50-95"
 
 
 def best_epoch_lines(
@@ -95,9 +96,13 @@ def per_class_lines(results: JobResults | None, note: str = "") -> list[str]:
 
 
 def comparison_lines(
-    current: float | None, previous: RegisteredModel | None, registry: RegistryOutcome | None
+    metrics: Mapping[str, float],
+    task: str,
+    previous: RegisteredModel | None,
+    registry: RegistryOutcome | None,
 ) -> list[str]:
-    """The dataset's previous model: its job, its date, and the change in mAP50-95."""
+    """The dataset's previous model: its job, its date, and the change in the task's headline
+    metric (mask mAP50-95 for segment, pose mAP50-95 for pose, else box mAP50-95)."""
     if registry is None:
         return []
     if previous is None:
@@ -107,15 +112,20 @@ def comparison_lines(
     when = previous.trained_at or (
         previous.created.strftime("%Y-%m-%d %H:%M UTC") if previous.created else "date unknown"
     )
-    before = previous.metrics.get(HEADLINE)
+    metric = headline_metric(task)
+    label = headline_label(metric)
     head = f"Compared with the previous model of this dataset, {previous.job_name or previous.arn}"
     lines = [f"{head} ({when}):"]
-    if before is None or current is None:
-        lines.append("  mAP50-95: not comparable (a figure is missing).")
+    if previous.task and previous.task != task:
+        lines.append(f"  {label}: not comparable (that model was trained for {previous.task}).")
+        return lines
+    before, current = previous.metrics.get(metric), metrics.get(metric)
+    if before is None or current is None or not all(map(math.isfinite, (before, current))):
+        lines.append(f"  {label}: not comparable (a figure is missing).")
         return lines
     change = current - before
     verdict = "better" if change > 0.0005 else "worse" if change < -0.0005 else "about the same"
-    lines.append(f"  mAP50-95 {before:.3f} -> {current:.3f} ({change:+.3f}, {verdict})")
+    lines.append(f"  {label} {before:.3f} -> {current:.3f} ({change:+.3f}, {verdict})")
     return lines
 
 

@@ -50,7 +50,6 @@ METRIC_TABLE: tuple[tuple[str, str], ...] = (
     ("precision", "val:precision"),
     ("recall", "val:recall"),
 )
-HEADLINE_METRIC = "val:mAP50-95"
 EPOCH_METRIC = "epoch"  # 1-based, so its last value is the number of epochs run
 BEST_EPOCH_METRIC = "best_epoch"  # on the last metric line only (best.pt's final validation)
 
@@ -298,7 +297,8 @@ def render_job_email(
 
     lines += ["", *_metrics_section(what.status, metrics, job)]
     if what.status == "Completed":
-        lines += _completed_sections(metrics, results, results_note, registry, registry_note)
+        task = task_of(job.get("HyperParameters"))
+        lines += _completed_sections(metrics, task, results, results_note, registry, registry_note)
     lines += ["", *_time_and_cost_section(job, instance_type, count, spot)]
     lines += ["", *_model_section(what.status, job)]
     lines += [
@@ -315,6 +315,7 @@ def render_job_email(
 
 def _completed_sections(
     metrics: Mapping[str, float],
+    task: str,
     results: JobResults | None,
     results_note: str,
     registry: RegistryOutcome | None,
@@ -324,7 +325,7 @@ def _completed_sections(
     run = _int(metrics.get(EPOCH_METRIC))
     lines = sections.best_epoch_lines(results, best, run)
     compared = sections.comparison_lines(
-        metrics.get(HEADLINE_METRIC), registry.previous if registry else None, registry
+        metrics, task, registry.previous if registry else None, registry
     )
     lines += ["", *compared] if compared else []
     lines += ["", *sections.per_class_lines(results, results_note)]

@@ -46,7 +46,13 @@ APPROVE_COMMAND = (
     "aws sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved"
 )
 # The per-class and headline figures carried as metadata (names of metric_line.METRIC_NAMES).
-METADATA_METRICS = ("val:mAP50-95", "val:mAP50", "val:precision", "val:recall")
+# The quality figures of every task (box; mask for segment; pose for pose): those present
+# are stored, so the next model of the dataset can be compared on its task's headline.
+METADATA_METRICS = tuple(
+    f"val:{kind}{name}"
+    for kind in ("", "mask_", "pose_")
+    for name in ("mAP50-95", "mAP50", "precision", "recall")
+)
 _TASKS = {"detect": "OBJECT_DETECTION", "obb": "OBJECT_DETECTION", "segment": "IMAGE_SEGMENTATION"}
 
 
@@ -60,6 +66,7 @@ class RegisteredModel:
     job_name: str
     trained_at: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    task: str = ""  # the task it was trained for (yolo:task); "" for an unknown one
 
     @property
     def approve_command(self) -> str:
@@ -188,6 +195,7 @@ def registered_model(described: Mapping[str, Any]) -> RegisteredModel:
         approval=str(described.get("ModelApprovalStatus") or ""),
         job_name=str(meta.get(META_JOB_NAME) or ""),
         trained_at=str(meta.get(META_TRAINED_AT) or ""),
+        task=str(meta.get(META_TASK) or ""),
         metrics=metrics,
     )
 

@@ -188,3 +188,28 @@ def test_odd_results_documents_are_tolerated() -> None:
     )
     assert odd is not None and odd.final == {} and len(odd.per_class) == 1
     assert "Per class" in render(results=odd).body
+
+
+def test_a_segment_model_is_compared_on_mask_map_and_only_with_a_segment_model() -> None:
+    from yolo_pipeline.notifier.email_sections import comparison_lines
+    from yolo_pipeline.notifier.registry import RegisteredModel, RegistryOutcome
+
+    def previous(task: str) -> RegisteredModel:
+        return RegisteredModel(
+            arn="arn:pkg/1",
+            group="yolo-shapes",
+            version=1,
+            created=None,
+            approval="PendingManualApproval",
+            job_name="yolo-shapes-1",
+            trained_at="2026-11-30",
+            metrics={"val:mAP50-95": 0.9, "val:mask_mAP50-95": 0.40},
+            task=task,
+        )
+
+    registry = RegistryOutcome("yolo-shapes")
+    now = {"val:mAP50-95": 0.5, "val:mask_mAP50-95": 0.45}
+    lines = comparison_lines(now, "segment", previous("segment"), registry)
+    assert lines[-1] == "  mask mAP50-95 0.400 -> 0.450 (+0.050, better)"
+    other = comparison_lines(now, "segment", previous("detect"), registry)
+    assert "not comparable (that model was trained for detect)" in other[-1]
