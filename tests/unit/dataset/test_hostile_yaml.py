@@ -11,20 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from yolo_pipeline.cli.local import placeholder_settings
 from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
 from yolo_pipeline.dataset.safe_yaml import MAX_DEPTH, load
-from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import parse_training_config
 
-SETTINGS = LauncherSettings(
-    training_image_uri="img",
-    sagemaker_role_arn="arn:aws:iam::123456789012:role/r",
-    notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
-    idempotency_table="t",
-    job_name_prefix="yolo",
-    output_s3_uri="s3://b/models/",
-    checkpoint_s3_uri="s3://b/checkpoints/",
-)
+# The placeholder stack `yolo-pipeline local` uses: the stack's default bounds.
+SETTINGS = placeholder_settings("yolo")
 # 308 bytes that expand to ~4 GB when composed with aliases (the red team's file).
 ALIAS_BOMB = (
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'

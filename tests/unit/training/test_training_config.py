@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.cli.local import placeholder_settings
 from yolo_pipeline.training.config import SageMakerOptions, parse_training_config
 
-SETTINGS = LauncherSettings(
-    training_image_uri="img",
-    sagemaker_role_arn="arn:aws:iam::123456789012:role/r",
-    notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
-    idempotency_table="t",
-    job_name_prefix="yolo",
-    output_s3_uri="s3://b/models/",
-    checkpoint_s3_uri="s3://b/checkpoints/",
+SETTINGS = dataclasses.replace(
+    placeholder_settings("yolo"),
     allowed_instance_types=("ml.g4dn.xlarge", "ml.g5.xlarge"),
     max_runtime_seconds=12 * 3600,
 )
