@@ -267,3 +267,21 @@ def test_a_stack_with_its_own_prefix_names_jobs_and_tags_emails_with_it(
         "[acme] Training started: shapes",
         "[acme] Dataset rejected: bad",
     ]
+
+
+def test_training_yaml_is_read_once_per_launch(
+    launcher_world: LauncherWorld, lambda_context: FakeLambdaContext
+) -> None:
+    from yolo_pipeline.aws import clients as aws_clients
+
+    _upload(with_changes(detect_dataset(), **{"training.yaml": TRAINING_YAML_OK}))
+    keys: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        keys.append(params["Key"])
+
+    aws_clients.client("s3").meta.events.register("provide-client-params.s3.GetObject", count)
+    result = launcher_world.invoke(upload_event("datasets/shapes/data.yaml"), lambda_context)
+    assert result["status"] == "started", launcher_world.emails()
+    # The validator reads it for the task; the launcher's own parse reuses those bytes.
+    assert keys.count("datasets/shapes/training.yaml") == 1

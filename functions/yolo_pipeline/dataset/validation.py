@@ -52,6 +52,8 @@ class Report:
     warnings: list[Finding] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     config: DataYaml | None = None
+    # training.yaml's bytes as read for the task (bounded), so the launcher need not read it again.
+    training_yaml: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,7 +330,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
     _check_empty_images(splits, index, report)
     report.errors += _label_caches(index)
     kpt_shape = kpt_shape_of(config.extras)
-    task = _known_task(storage, index, kpt_shape is not None)
+    task = _known_task(storage, index, kpt_shape is not None, report)
     if task == "pose" and kpt_shape is None:
         report.errors.append(_no_kpt_shape(data_yaml))
         return
@@ -563,13 +565,16 @@ def _judge_label_files(labels: _Labels, report: Report, task: Task | None) -> No
     report.stats["task"] = task or ("segment" if seg_files and not box_files else "detect")
 
 
-def _known_task(storage: Storage, index: _Index, has_kpt_shape: bool) -> Task | None:
+def _known_task(
+    storage: Storage, index: _Index, has_kpt_shape: bool, report: Report
+) -> Task | None:
     """The task before the rows are read: training.yaml's ``task:``, else its model's, else
     pose when data.yaml has ``kpt_shape``; None when the rows decide (training.tasks)."""
     explicit, model = None, None
     info = index.by_path.get(TRAINING_YAML)
     if info is not None and info.size <= TRAINING_YAML_MAX_BYTES:
-        explicit, model = requested_in_training_yaml(storage.read_bytes(TRAINING_YAML))
+        report.training_yaml = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
+        explicit, model = requested_in_training_yaml(report.training_yaml)
     if explicit in TASKS:
         return explicit
     named = task_from_model(model) if model else None

@@ -469,10 +469,11 @@ class Launcher:
         report = (None if up.is_zip else _folder_too_big(storage)) or validate_dataset(
             storage, DATA_YAML
         )
-        training_text: bytes | None = None
+        training_text: bytes | None = report.training_yaml  # the validator read it already
         training_problems: list[Finding] = []
         listed = not storage.failures and not storage.archive_refused
-        if listed and any(f.path == TRAINING_YAML for f in storage.list_files()):
+        unread = training_text is None
+        if unread and listed and any(f.path == TRAINING_YAML for f in storage.list_files()):
             try:
                 training_text = storage.read_bytes(TRAINING_YAML, TRAINING_YAML_MAX_BYTES)
             except FileTooLargeError:
