@@ -12,6 +12,8 @@ TRAINING_YAML = "training.yaml"
 # A dataset uploaded as one archive: <DatasetPrefix><name>.zip, data.yaml at its root or
 # in its single top-level folder.
 ZIP_SUFFIX = ".zip"
+# Where datasets are uploaded in the bucket (the launcher's default DATASET_PREFIX).
+DATASET_PREFIX = "datasets/"
 
 # Tags the launcher puts on every training job; the notifier and `status` read them back.
 TAG_DATASET_URI = "yolo:dataset-uri"

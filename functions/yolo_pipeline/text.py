@@ -9,6 +9,7 @@ email body, or put ESC/NUL into a subject. ``repr`` is never applied to a whole 
 
 from __future__ import annotations
 
+import math
 import reprlib
 import unicodedata
 
@@ -85,3 +86,36 @@ def lines(text: str, max_lines: int = 20, limit: int = 200) -> list[str]:
     if len(parts) > max_lines or len(text) > max_lines * (limit + 2):
         out.append(ELLIPSIS)
     return out
+
+
+def finite_number(value: object) -> float | None:
+    """A finite number from untrusted event, tag or results values ("1e309", inf, nan,
+    booleans and non-numbers: None); a string is read from its first 64 characters only."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value[:64]) if isinstance(value, str) else value
+        number = float(number) if isinstance(number, int | float) else None
+    except (ValueError, OverflowError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration for a sentence: ``3907`` -> ``1h 05m 07s``; ``125`` -> ``2m 05s``."""
+    if seconds is None or seconds < 0:
+        return "-"
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def duration_column(seconds: float | None) -> str:
+    """A duration for a narrow table column: ``3907`` -> ``1h05m``; ``125`` -> ``2m05s``."""
+    if seconds is None or seconds < 0:
+        return "-"
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

@@ -11,7 +11,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
-from yolo_pipeline.cli.status import format_duration, job_row, show_status
+from yolo_pipeline.cli.status import job_row, show_status
+from yolo_pipeline.text import duration_column
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -157,8 +158,8 @@ def test_job_row_is_pure_and_handles_running_jobs() -> None:
     )
     assert row.duration_s == 25 * 60
     assert row.map50_95 is None and row.dataset == "-"
-    assert format_duration(3725) == "1h02m"
-    assert format_duration(None) == "-"
+    assert duration_column(3725) == "1h02m"
+    assert duration_column(None) == "-"
 
 
 def test_cli_status(sm: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from tests.support.dataset_factory import Case, corpus, detect_dataset, put_s3, write_local
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.dataset.findings import Finding
 from yolo_pipeline.dataset.storage import LocalStorage, S3Storage
 from yolo_pipeline.dataset.validation import validate_dataset, validate_location
+from yolo_pipeline.findings import Finding
 
 
 @pytest.mark.parametrize("case", corpus(), ids=lambda c: c.name)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.notifier.emails import dataset_name
 from yolo_pipeline.notifier.registry import (
     RegisteredModel,
@@ -92,7 +93,7 @@ def show_models(
             groups = pipeline_groups(sagemaker, prefix)
         found = {g: group_models(sagemaker, g, limit) for g in groups}
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         if dataset and code == "ValidationException":  # SageMaker: the group does not exist
             found = {}
         else:

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.errors import EXIT_USAGE
+from yolo_pipeline.text import duration_column
 from yolo_pipeline.training.metric_line import headline_metric, task_of
 
 DEFAULT_LIMIT = 10
@@ -87,15 +88,6 @@ def job_row(
     )
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -119,7 +111,7 @@ def format_table(rows: list[JobRow]) -> str:
             r.status,
             r.secondary or "-",
             r.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if r.created else "-",
-            format_duration(r.duration_s),
+            duration_column(r.duration_s),
             _num(r.map50_95),
             _num(r.map50),
             r.task,

@@ -33,6 +33,7 @@ from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA, ZIP_SUFFIX
 from yolo_pipeline.dataset.storage import walk_local
 from yolo_pipeline.errors import EXIT_USAGE
@@ -248,13 +249,6 @@ class _Progress(BaseSubscriber):
             self._files.update(1)
 
 
-def _describe_error(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"
-
-
 def transfer(
     s3: Any,
     bucket: str,
@@ -301,7 +295,7 @@ def transfer(
                 future.result()
                 uploaded.append(local.key)
             except (ClientError, BotoCoreError, OSError) as exc:
-                failed[local.key] = _describe_error(exc)
+                failed[local.key] = error_summary(exc)
     return uploaded, failed
 
 
@@ -380,7 +374,7 @@ def upload_dataset(
     try:
         plan = plan_upload(s3, root, bucket, prefix, config)
     except (ClientError, BotoCoreError) as exc:
-        print(f"error: cannot read s3://{bucket}/{prefix}: {_describe_error(exc)}", file=out)
+        print(f"error: cannot read s3://{bucket}/{prefix}: {error_summary(exc)}", file=out)
         print("Check the bucket name, your AWS credentials and region.", file=out)
         return 1
     except (OSError, UploadError) as exc:  # unreadable file, data.yaml no file: one line
@@ -442,7 +436,7 @@ def _upload_files(
     try:
         uploaded, failed = transfer(s3, plan.bucket, plan.to_upload, config, progress=progress)
     except (ClientError, BotoCoreError) as exc:
-        uploaded, failed = [], {"*": _describe_error(exc)}
+        uploaded, failed = [], {"*": error_summary(exc)}
     if not failed:
         return uploaded
     for key, reason in sorted(failed.items()):
@@ -480,7 +474,7 @@ def _upload_data_yaml(
             s3, bucket, [plan.data_yaml], config, progress=False, metadata=COMPLETE_METADATA
         )
     except (ClientError, BotoCoreError) as exc:
-        done, failed = [], {plan.data_yaml.key: _describe_error(exc)}
+        done, failed = [], {plan.data_yaml.key: error_summary(exc)}
     if failed:
         print(
             f"failed: {plan.data_yaml.key}: {failed[plan.data_yaml.key]}. Every other file is "
@@ -546,7 +540,7 @@ def upload_zip(
         current = list_remote(s3, bucket, key).get(key)
         md5 = _remote_md5(s3, bucket, key) if current and current.etag != local.etag else None
     except (ClientError, BotoCoreError) as exc:
-        print(f"error: cannot read s3://{bucket}/{key}: {_describe_error(exc)}", file=out)
+        print(f"error: cannot read s3://{bucket}/{key}: {error_summary(exc)}", file=out)
         return 1
     if is_unchanged(local, current, md5) and not retrain:
         again = "Pass --retrain to upload it again and train again."
@@ -556,7 +550,7 @@ def upload_zip(
     try:
         _, failed = transfer(s3, bucket, [local], config, progress=progress, label="zip")
     except (ClientError, BotoCoreError) as exc:
-        failed = {key: _describe_error(exc)}
+        failed = {key: error_summary(exc)}
     if failed:
         print(f"failed: {key}: {failed[key]}. Run the same command again.", file=out)
         return 1

@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from yolo_pipeline.text import finite_number
 from yolo_pipeline.training.metric_line import from_ultralytics
 
 RESULTS_VERSION = 1
@@ -27,14 +28,6 @@ FINAL_SOURCE_CSV = "results.csv best epoch"
 # box four, then the mask (segment) or keypoint (pose) four.
 _EXTRA_PREFIX = {"segment": "mask", "pose": "pose"}
 _FIGURES = ("precision", "recall", "mAP50", "mAP50-95")
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _names(names: Mapping[int, str] | Sequence[str]) -> list[str]:
@@ -71,10 +64,10 @@ def per_class_results(
         }
         values = measured.get(index)
         for position, figure in enumerate(_FIGURES):
-            row[figure] = _number(values[position]) if values else None
+            row[figure] = finite_number(values[position]) if values else None
             if extra:
                 later = values[4 + position] if values and len(values) >= 8 else None
-                row[f"{extra}_{figure}"] = _number(later)
+                row[f"{extra}_{figure}"] = finite_number(later)
         rows.append(row)
     return rows
 

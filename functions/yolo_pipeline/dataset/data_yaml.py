@@ -16,10 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from yolo_pipeline.dataset import safe_yaml
-from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline import safe_yaml
 from yolo_pipeline.dataset.keypoints import POSE_KEYS, check_keypoint_keys
 from yolo_pipeline.dataset.labels import is_image
+from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.text import quote
 
 MAX_DATA_YAML_BYTES = 1024 * 1024

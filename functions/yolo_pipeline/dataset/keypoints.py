@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.findings import Finding, error
 
 POSE_KEYS = frozenset({"kpt_shape", "flip_idx"})
 

@@ -12,7 +12,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
-from yolo_pipeline.dataset.findings import Finding, error, warning
+from yolo_pipeline.findings import Finding, error, warning
 
 # Ultralytics' IMG_FORMATS (ultralytics/data/utils.py), matched case-insensitively.
 IMG_FORMATS = frozenset(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from yolo_pipeline.aws.errors import error_code, error_summary
 from yolo_pipeline.text import quote
 
 T = TypeVar("T")
@@ -290,7 +291,7 @@ class S3Storage(BoundedReads):
                             etag = obj.get("ETag")
                             files.append(FileInfo(rel, int(obj.get("Size", 0)), etag))
                 except ClientError as exc:
-                    raise StorageError(f"cannot list {self.uri}: {_aws_reason(exc)}") from exc
+                    raise StorageError(f"cannot list {self.uri}: {error_summary(exc)}") from exc
                 except BotoCoreError as exc:
                     raise StorageError(f"cannot list {self.uri}: {exc}") from exc
                 files.sort(key=lambda f: f.path)
@@ -309,25 +310,16 @@ class S3Storage(BoundedReads):
             with response["Body"] as body:
                 data: bytes = body.read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+            if error_code(exc) == "InvalidRange":
                 return b""  # ranged read of an empty object
-            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {_aws_reason(exc)}") from exc
+            raise StorageError(
+                f"cannot read s3://{self.bucket}/{key}: {error_summary(exc)}"
+            ) from exc
         except BotoCoreError as exc:
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {exc}") from exc
         if max_bytes is not None and len(data) > max_bytes:
             raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
         return data
-
-
-def _aws_reason(exc: Any) -> str:
-    err = exc.response.get("Error", {})
-    code = err.get("Code", "error")
-    hints = {
-        "NoSuchBucket": "the bucket does not exist (check the name and region)",
-        "AccessDenied": "access denied (check your credentials and the bucket policy)",
-        "NoSuchKey": "the object does not exist",
-    }
-    return hints.get(code, f"{code}: {err.get('Message', '')}".strip())
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -23,7 +23,6 @@ from yolo_pipeline.dataset.data_yaml import (
     list_line_path,
     parse_data_yaml,
 )
-from yolo_pipeline.dataset.findings import Finding, error, warning
 from yolo_pipeline.dataset.keypoints import kpt_shape_of
 from yolo_pipeline.dataset.labels import (
     MAX_LABEL_BYTES,
@@ -35,6 +34,7 @@ from yolo_pipeline.dataset.labels import (
 )
 from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
 from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.dataset.storage import (
     BoundedReads,
@@ -73,9 +74,8 @@ class S3ZipObject:
         self.etag = ""
 
     def _fail(self, exc: Exception) -> StorageError:
-        from yolo_pipeline.dataset.storage import _aws_reason
 
-        reason = _aws_reason(exc) if hasattr(exc, "response") else str(exc)
+        reason = error_summary(exc) if hasattr(exc, "response") else str(exc)
         return StorageError(f"cannot read {self.uri}: {reason}")
 
     def size(self) -> int:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.contract import (
     BUILD_PREFIX,
     OUTPUT_BUCKET,
@@ -45,16 +46,12 @@ class BuildTargets:
     project: str
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def build_targets(cloudformation: Any, stack_name: str) -> BuildTargets:
     """The bucket, repository and CodeBuild project from the stack's outputs."""
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
-        if _code(exc) == "ValidationError":  # CloudFormation's code for "does not exist"
+        if error_code(exc) == "ValidationError":  # CloudFormation's code for "does not exist"
             raise ImageBuildError(
                 f"stack {stack_name!r} not found in this region: deploy it first "
                 "(make deploy), or pass STACK_NAME=... AWS_REGION=..."
@@ -180,7 +177,7 @@ def log_tail(
                 logGroupName=group, logStreamName=stream, startFromHead=False, limit=lines
             ).get("events", [])
         except ClientError as exc:
-            if _code(exc) != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
             events = []
         if events:

@@ -21,7 +21,7 @@ from yolo_pipeline.aws.email import (
     training_job_logs_url,
 )
 from yolo_pipeline.contract import ZIP_SUFFIX
-from yolo_pipeline.dataset.findings import Finding
+from yolo_pipeline.findings import Finding
 from yolo_pipeline.text import clean
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does

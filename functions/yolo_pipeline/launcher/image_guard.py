@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.aws.observability import logger
 
 PRESENT_TTL_SECONDS = 60.0
@@ -124,7 +125,7 @@ class ImageGuard:
                 imageIds=[image.image_id()],
             )
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
+            code = error_code(exc)
             if code in MISSING_CODES:
                 logger.warning("Training image missing", extra={"error_code": code})
                 return False

@@ -9,24 +9,12 @@ the same dataset yields a new name. Names obey CreateTrainingJob's rules: 1-63 c
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from yolo_pipeline.names import slugify
 
 MAX_LENGTH = 63
 HASH_LENGTH = 10  # 40 bits of the identity hash: collisions need ~1M uploads of one dataset
 PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(name: str, max_length: int) -> str:
-    """Lower-case ASCII letters and digits joined by single hyphens; ``dataset`` if empty.
-
-    Accents are stripped (``Café`` -> ``cafe``); other scripts, spaces and punctuation
-    become hyphens. The slug is for people reading the console: the hash keeps it unique.
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = _NOT_ALNUM.sub("-", ascii_name.lower()).strip("-")
-    slug = slug[:max_length].rstrip("-")
-    return slug or "dataset"[:max_length]
 
 
 def job_name(prefix: str, dataset_name: str, identity_hash: str) -> str:

@@ -22,8 +22,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.contract import TRAINING_YAML
-from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.hyperparameters import decode_value
 from yolo_pipeline.training.models import BAKED, JOB_PREFIX, read_model
 from yolo_pipeline.training.tasks import (
@@ -109,7 +110,7 @@ def _user_weights(name: str, task: Task, weights_s3_uri: str, s3: Any) -> ModelC
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         if code not in {"404", "NoSuchKey", "NotFound"}:
             raise  # permissions, throttling: not the user's problem, retry the event
         return _refused(
@@ -137,7 +138,7 @@ def _earlier_job(
     try:
         job = sagemaker.describe_training_job(TrainingJobName=name)
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         if code not in {"ValidationException", "ResourceNotFound"}:
             raise
         return _refused(model, fallback, f"there is no training job named {name}", "check the name")

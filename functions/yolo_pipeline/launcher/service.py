@@ -26,9 +26,9 @@ from botocore.exceptions import ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email, publish
+from yolo_pipeline.aws.errors import error_code, error_message
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.contract import DATA_YAML, TRAINING_YAML
-from yolo_pipeline.dataset.findings import Finding, error
 from yolo_pipeline.dataset.storage import (
     BoundedReads,
     FileInfo,
@@ -39,6 +39,7 @@ from yolo_pipeline.dataset.storage import (
 from yolo_pipeline.dataset.validation import validate_dataset
 from yolo_pipeline.dataset.zip_reader import ArchiveError
 from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
+from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.launcher.emails import (
     render_no_image,
     render_quota,
@@ -155,7 +156,7 @@ def _head(s3: Any, bucket: str, key: str) -> Head | None:
     try:
         response = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if _error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+        if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
     return Head(
@@ -177,14 +178,6 @@ def _uploads_in_progress(s3: Any, bucket: str, folder: str) -> Iterator[str]:
     response = s3.list_multipart_uploads(Bucket=bucket, Prefix=folder, MaxUploads=1)
     for upload in response.get("Uploads", []):
         yield str(upload["Key"])
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _error_message(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
 
 
 def claim_notice(
@@ -218,7 +211,7 @@ def claim_notice(
             ExpressionAttributeValues={":now": {"N": str(int(now))}},
         )
     except ClientError as exc:
-        if _error_code(exc) == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return None
         logger.warning(
             "Email marker not written; sending anyway",
@@ -542,10 +535,10 @@ class Launcher:
         try:
             aws.client("sagemaker").create_training_job(**request)
         except ClientError as exc:
-            if _error_code(exc) == "ResourceInUse":
+            if error_code(exc) == "ResourceInUse":
                 # Same upload, same name: an earlier attempt created the job. Send its
                 # start email unless that attempt got as far as sending it.
-                logger.info("Training job already exists", extra={"error": _error_message(exc)})
+                logger.info("Training job already exists", extra={"error": error_message(exc)})
                 sent = self._send_once(started_marker, STARTED_NOTICE_WINDOW, started_email)
                 return {
                     "status": "already_started",
@@ -574,7 +567,7 @@ class Launcher:
         instance_type: str,
         spot: bool,
     ) -> dict[str, Any]:
-        code, message = _error_code(exc), _error_message(exc)
+        code, message = error_code(exc), error_message(exc)
         if code == "ResourceLimitExceeded":
             logger.warning("Quota reached", extra={"error": message})
             metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)

@@ -9,7 +9,6 @@ Every field is optional: failed jobs lack metrics, artefacts and billable time.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from yolo_pipeline.notifier.pricing import (
 )
 from yolo_pipeline.notifier.registry import RegistryOutcome
 from yolo_pipeline.notifier.sagemaker_event import as_datetime, normalise_tags
-from yolo_pipeline.text import clean, quote
+from yolo_pipeline.text import clean, duration_text, finite_number, quote
 from yolo_pipeline.text import lines as text_lines
 from yolo_pipeline.training.metric_line import (
     headline_label,
@@ -134,20 +133,6 @@ def final_metrics(job: Mapping[str, Any]) -> dict[str, float]:
         if isinstance(name, str) and isinstance(value, int | float) and not isinstance(value, bool):
             out[name] = float(value)  # inf and nan are kept: the table prints them as such
     return out
-
-
-def format_duration(seconds: float | None) -> str:
-    """``3907`` -> ``1h 05m 07s``; ``125`` -> ``2m 05s``; ``9`` -> ``9s``."""
-    if seconds is None or seconds < 0:
-        return "-"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 def phase_durations(job: Mapping[str, Any]) -> list[tuple[str, float | None]]:
@@ -361,18 +346,16 @@ def _time_and_cost_section(
 ) -> list[str]:
     lines = ["Time per phase:"]
     phases = phase_durations(job)
-    lines += [f"  {status:<24} {format_duration(sec)}" for status, sec in phases] or [
+    lines += [f"  {status:<24} {duration_text(sec)}" for status, sec in phases] or [
         "  (no phase timings reported)"
     ]
     created = as_datetime(job.get("CreationTime"))
     ended = as_datetime(job.get("TrainingEndTime")) or as_datetime(job.get("LastModifiedTime"))
     if created and ended and ended >= created:
-        lines.append(
-            f"  {'Total (created to end)':<24} {format_duration(_seconds(created, ended))}"
-        )
+        lines.append(f"  {'Total (created to end)':<24} {duration_text(_seconds(created, ended))}")
 
-    training = _number(job.get("TrainingTimeInSeconds"))
-    billable = _number(job.get("BillableTimeInSeconds"))
+    training = finite_number(job.get("TrainingTimeInSeconds"))
+    billable = finite_number(job.get("BillableTimeInSeconds"))
     lines += ["", "Cost:"]
     where = f"{instance_type or 'unknown instance type'} x {count}"
     lines.append(f"  Instance:          {where} ({'managed spot' if spot else 'on-demand'})")
@@ -438,20 +421,8 @@ def _dig(value: Any, *keys: str) -> Any:
     return value
 
 
-def _number(value: Any) -> float | None:
-    """A finite number from an event or hyperparameter value ("1e309", inf, nan: None)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value[:64]) if isinstance(value, str) else value
-        number = float(number) if isinstance(number, int | float) else None
-    except (ValueError, OverflowError):
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
 def _int(value: Any) -> int | None:
-    number = _number(value)
+    number = finite_number(value)
     return int(number) if number is not None and number >= 0 else None
 
 
@@ -462,4 +433,4 @@ def _seconds(start: datetime, end: datetime) -> float:
 def _seconds_text(seconds: float | None) -> str:
     if seconds is None:
         return "not reported"
-    return f"{round(seconds):,} s ({format_duration(seconds)})"
+    return f"{round(seconds):,} s ({duration_text(seconds)})"

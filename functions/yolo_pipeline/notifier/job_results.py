@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.contract import METRICS_JSON, OUTPUT_ARCHIVE
 
 MAX_ARCHIVE_BYTES = 8 * 1024 * 1024  # output/data holds metrics.json (and failure): KBs
@@ -175,7 +176,7 @@ def fetch_job_results(s3: Any, uri: str) -> tuple[JobResults | None, str]:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
         data = body.read(MAX_ARCHIVE_BYTES + 1)
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         return None, f"{uri} could not be read ({code or 'error'})"
     except BotoCoreError as exc:
         return None, f"{uri} could not be read ({type(exc).__name__})"

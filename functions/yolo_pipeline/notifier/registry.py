@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws.clients import RETRYABLE_CODES
+from yolo_pipeline.aws.errors import error_code, error_message
 from yolo_pipeline.contract import (
     META_BEST_EPOCH,
     META_DATASET_URI,
@@ -32,7 +33,7 @@ from yolo_pipeline.contract import (
     META_TASK,
     META_TRAINED_AT,
 )
-from yolo_pipeline.launcher.job_name import slugify
+from yolo_pipeline.names import slugify
 
 GROUP_NAME_MAX = 63
 ATTEMPTS = 3  # our tries of a throttled registry call, each after botocore's own retries
@@ -158,10 +159,6 @@ def create_package_request(
     return request
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def call(
     operation: Callable[..., Any], sleep: Callable[[float], None] = time.sleep, **kwargs: Any
 ) -> Any:
@@ -170,7 +167,7 @@ def call(
         try:
             return operation(**kwargs)
         except ClientError as exc:
-            if _code(exc) not in RETRYABLE_CODES or attempt == ATTEMPTS:
+            if error_code(exc) not in RETRYABLE_CODES or attempt == ATTEMPTS:
                 raise
             sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
     raise AssertionError("unreachable")  # pragma: no cover
@@ -225,7 +222,7 @@ def ensure_group(
         call(sagemaker.describe_model_package_group, sleep, ModelPackageGroupName=group)
         return
     except ClientError as exc:
-        if _code(exc) != "ValidationException":  # SageMaker's "does not exist"
+        if error_code(exc) != "ValidationException":  # SageMaker's "does not exist"
             raise
     try:
         call(
@@ -282,7 +279,7 @@ def register_model(
         package = _describe(sagemaker, created["ModelPackageArn"], sleep)
         return RegistryOutcome(group, package, previous, created_now=True)
     except ClientError as exc:
-        message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
-        return RegistryOutcome(group, None, previous, error=f"{_code(exc)}: {message}")
+        message = error_message(exc)
+        return RegistryOutcome(group, None, previous, error=f"{error_code(exc)}: {message}")
     except BotoCoreError as exc:
         return RegistryOutcome(group, None, previous, error=f"{type(exc).__name__}: {exc}"[:300])

@@ -33,6 +33,7 @@ from yolo_pipeline.aws.email import (
     training_job_console_url,
     training_job_logs_url,
 )
+from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.notifier.completed import completed_extras
@@ -51,10 +52,6 @@ METRIC_BY_STATUS = {"Completed": "JobsCompleted", "Failed": "JobsFailed", "Stopp
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 @tracer.capture_method
 def describe_job(sagemaker: Any, change: StateChange) -> dict[str, Any] | None:
     """DescribeTrainingJob (plus ListTags when the event had none), or ``None`` when the
@@ -64,11 +61,11 @@ def describe_job(sagemaker: Any, change: StateChange) -> dict[str, Any] | None:
             sagemaker.describe_training_job(TrainingJobName=change.job_name)
         )
     except ClientError as exc:
-        if _error_code(exc) in RETRYABLE_CODES:
+        if error_code(exc) in RETRYABLE_CODES:
             raise
         logger.warning(
             "DescribeTrainingJob failed; the email uses the event alone",
-            extra={"job_name": change.job_name, "error_code": _error_code(exc)},
+            extra={"job_name": change.job_name, "error_code": error_code(exc)},
         )
         return None
     described.pop("ResponseMetadata", None)
@@ -82,7 +79,7 @@ def describe_job(sagemaker: Any, change: StateChange) -> dict[str, Any] | None:
         except ClientError as exc:
             logger.warning(
                 "ListTags failed; the dataset name falls back to the input channel",
-                extra={"job_name": change.job_name, "error_code": _error_code(exc)},
+                extra={"job_name": change.job_name, "error_code": error_code(exc)},
             )
     return described
 

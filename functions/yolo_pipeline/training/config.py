@@ -29,9 +29,9 @@ from typing import Any
 
 import yaml
 
+from yolo_pipeline import safe_yaml
 from yolo_pipeline.contract import INPUT_MODES, TRAINING_YAML
-from yolo_pipeline.dataset import safe_yaml
-from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.hyperparameters import check_hyperparameters

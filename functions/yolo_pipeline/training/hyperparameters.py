@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.models import read_model
 from yolo_pipeline.training.tasks import DEFAULT_MODELS, TASKS

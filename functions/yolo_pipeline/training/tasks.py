@@ -104,8 +104,8 @@ def requested_in_training_yaml(text: bytes | str | None) -> tuple[object, str | 
     Bounded and safe: anything unreadable gives (None, None); training.yaml's own parser
     reports the problem.
     """
+    from yolo_pipeline import safe_yaml
     from yolo_pipeline.contract import TRAINING_YAML
-    from yolo_pipeline.dataset import safe_yaml
 
     if text is None:
         return None, None

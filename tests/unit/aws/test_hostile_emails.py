@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.support.helpers import load_event
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import BODY_MAX_BYTES, Email, subject_line
-from yolo_pipeline.dataset.findings import error
+from yolo_pipeline.findings import error
 from yolo_pipeline.launcher.emails import render_rejection, render_started
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.notifier.emails import render_job_email

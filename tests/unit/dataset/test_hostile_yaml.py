@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from yolo_pipeline.cli.local import placeholder_settings
 from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
-from yolo_pipeline.dataset.safe_yaml import MAX_DEPTH, load
+from yolo_pipeline.safe_yaml import MAX_DEPTH, load
 from yolo_pipeline.training.config import parse_training_config
 
 # The placeholder stack `yolo-pipeline local` uses: the stack's default bounds.

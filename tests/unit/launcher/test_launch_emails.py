@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yolo_pipeline.dataset.findings import error, warning
+from yolo_pipeline.findings import error, warning
 from yolo_pipeline.launcher.emails import (
     MAX_LISTED,
     quota_name,

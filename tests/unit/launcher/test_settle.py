@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from yolo_pipeline.aws.env import SettingsError
-from yolo_pipeline.dataset.findings import error
+from yolo_pipeline.findings import error
 from yolo_pipeline.launcher.emails import looks_incomplete, render_rejection
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings

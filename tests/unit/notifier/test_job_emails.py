@@ -19,11 +19,11 @@ from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.notifier.emails import (
     METRIC_TABLE,
-    format_duration,
     likely_fixes,
     phase_durations,
     render_job_email,
 )
+from yolo_pipeline.text import duration_text
 from yolo_pipeline.training.metric_line import METRIC_NAMES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -270,8 +270,8 @@ def test_no_fixes_for_a_completed_job() -> None:
         (90000, "25h 00m 00s"),
     ],
 )
-def test_format_duration(seconds: float | None, text: str) -> None:
-    assert format_duration(seconds) == text
+def test_duration_text(seconds: float | None, text: str) -> None:
+    assert duration_text(seconds) == text
 
 
 def test_phase_durations_keep_spot_interruptions_visible() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from yolo_pipeline.dataset.findings import Finding, error
+from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.text import quote
 
 # libyaml's parser and composer when PyYAML has them (same events and nodes, ~10x faster);
