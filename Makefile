@@ -34,13 +34,16 @@ tools: ## create the template tool venvs (sam + cfn-lint, checkov + hadolint)
 	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(SAM_VENV) requirements-sam.lock
 	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(CHECKOV_VENV) requirements-checkov.lock
 
-lock: ## recompile the *.lock files from requirements*.txt (after editing those)
+lock: ## recompile the *.lock files, then derive the image's and the Lambdas' pins from them
 	@PYTHON=$(PYTHON) scripts/lock.sh
+	$(MAKE) setup
+	$(PY) scripts/derive_locks.py
 
 test: setup tools ## everything CI runs: lint, type checks, all test tiers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	PATH="$(SAM_PATH)" $(PY) -m pytest
 
 test-unit: setup ## fast tier
@@ -56,6 +59,7 @@ lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolin
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	PATH="$(SAM_PATH)" sam validate --lint --region $(AWS_REGION)
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download -f template.yaml

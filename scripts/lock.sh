@@ -4,7 +4,7 @@
 # Each input is installed into a throwaway venv with pip (the installer this machine's
 # torch wheels need), and the lock is that venv's exact `pip freeze`. `make setup` and
 # `make tools` install the locks, so a fresh machine gets exactly what CI tested. Run it
-# after editing any requirements*.txt; tests/unit/test_lock.py fails until you do.
+# after editing any requirements*.txt; tests/unit/project/test_lock.py fails until you do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}

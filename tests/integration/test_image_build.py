@@ -139,7 +139,7 @@ def test_builds_from_the_uploaded_context_and_ends_with_uri_and_digest(
     ]
     body = aws_client_for("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
     names = zipfile.ZipFile(io.BytesIO(body)).namelist()
-    assert {DOCKERFILE, BUILDSPEC, "training_image/requirements.txt"} <= set(names)
+    assert {DOCKERFILE, BUILDSPEC, "training_image/requirements.lock"} <= set(names)
     assert not [n for n in names if n.startswith(("tests/", ".venv"))]
     assert world.of("BatchGetBuilds") and world.of("DescribeStacks")
     assert f"Image:  {REPO_URI}:latest" in out

@@ -27,13 +27,14 @@ def instructions() -> list[tuple[str, str]]:
     return out
 
 
-def test_base_image_is_a_pinned_pytorch_cuda_runtime() -> None:
+def test_base_image_is_a_pinned_python_of_the_locks_version() -> None:
+    """The base gives only Python; torch and its CUDA wheels come from the lock."""
     froms = [args for word, args in instructions() if word == "FROM"]
     assert len(froms) == 1
-    assert re.fullmatch(
-        r"pytorch/pytorch:\d+\.\d+\.\d+-cuda\d+\.\d+-cudnn\d+-runtime(@sha256:[0-9a-f]{64})?",
-        froms[0],
-    ), froms[0]
+    match = re.fullmatch(r"python:(\d+)\.(\d+)\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", froms[0])
+    assert match, froms[0]
+    header = (ROOT / "requirements-dev.lock").read_text(encoding="utf-8").splitlines()[1]
+    assert f"Python {match[1]}.{match[2]}," in header, header  # the wheels' interpreter
 
 
 def test_entrypoint_runs_train_py_in_exec_form() -> None:
@@ -59,11 +60,11 @@ def test_copied_files_exist_and_the_project_is_installed_not_copied_next_to_trai
     assert not src.startswith("/opt/ml/code")
     assert any(sources == ["pyproject.toml", "README.md"] for *sources, _ in copies)
     runs = [args for word, args in ins if word == "RUN"]
-    (install,) = [r for r in runs if "--no-deps" in r]
+    (install,) = [r for r in runs if "--no-deps /opt/build" in r]
     assert re.search(r"pip install --no-cache-dir --no-deps /opt/build\b", install), install
     # ... and only what the container uses goes in.
     assert {s for *c, _ in copies for s in c} == {
-        "training_image/requirements.txt",
+        "training_image/requirements.lock",
         "pyproject.toml",
         "README.md",
         "functions/yolo_pipeline",
