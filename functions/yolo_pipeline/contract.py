@@ -57,3 +57,9 @@ META_TASK = "yolo:task"
 META_BEST_EPOCH = "yolo:best-epoch"
 META_EPOCHS_RUN = "yolo:epochs-run"
 META_TRAINED_AT = "yolo:trained-at"
+
+# The training job's environment variable that pins it to what the launcher validated
+# (dataset/digest.py); the container refuses a channel whose digest differs.
+ENV_DATASET_DIGEST = "YOLO_DATASET_DIGEST"
+# The stack output naming the uploads table (aws/uploads.py), which the CLI reads.
+OUTPUT_UPLOADS_TABLE = "UploadsTableName"

@@ -56,6 +56,16 @@ LAUNCH_QUEUE_ARN = {"Fn::GetAtt": ["LaunchQueue", "Arn"]}
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 TOPIC = {"Ref": "NotificationTopic"}
 TABLE_ARN = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+# The uploads table: item reads and writes plus Query (its indexes), never Scan or delete.
+UPLOADS_TABLE_STATEMENT = {
+    "Sid": "UploadsTable",
+    "Effect": "Allow",
+    "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+    "Resource": [
+        {"Fn::GetAtt": ["UploadsTable", "Arn"]},
+        {"Fn::Sub": "${UploadsTable.Arn}/index/*"},
+    ],
+}
 ITEM_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -211,8 +221,9 @@ def test_launcher_permissions(resources: Resources) -> None:
     assert describe["Resource"] == TRAINING_JOBS  # model: job:<name> (fine-tuning)
     (publish,) = statements_with(resources, "StartTrainingFunction", "sns:Publish")
     assert publish["Resource"] == TOPIC
-    (items,) = statements_with(resources, "StartTrainingFunction", "dynamodb:PutItem")
+    items, uploads = statements_with(resources, "StartTrainingFunction", "dynamodb:PutItem")
     assert as_list(items["Action"]) == ITEM_ACTIONS and items["Resource"] == TABLE_ARN
+    assert uploads == UPLOADS_TABLE_STATEMENT
     # The image guard: DescribeImages on the stack's repository, nothing else from ECR.
     ecr = [
         s
@@ -232,8 +243,9 @@ def test_notifier_permissions(resources: Resources) -> None:
     assert describe["Resource"] == TRAINING_JOBS
     (publish,) = statements_with(resources, "NotifyStatusFunction", "sns:Publish")
     assert publish["Resource"] == TOPIC
-    (items,) = statements_with(resources, "NotifyStatusFunction", "dynamodb:PutItem")
+    items, uploads = statements_with(resources, "NotifyStatusFunction", "dynamodb:PutItem")
     assert as_list(items["Action"]) == ITEM_ACTIONS and items["Resource"] == TABLE_ARN
+    assert uploads == UPLOADS_TABLE_STATEMENT
     actions = {
         a
         for s in role_statements(function_role(resources, "NotifyStatusFunction"))
@@ -443,6 +455,7 @@ LAUNCHER_ENV = {
     "SAGEMAKER_ROLE_ARN": {"Fn::GetAtt": ["SageMakerExecutionRole", "Arn"]},
     "NOTIFICATION_TOPIC_ARN": TOPIC,
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
+    "UPLOADS_TABLE": {"Ref": "UploadsTable"},
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
     "OUTPUT_S3_URI": {"Fn::Sub": "s3://${DatasetBucket}/models/"},
     "CHECKPOINT_S3_URI": {"Fn::Sub": "s3://${DatasetBucket}/checkpoints/"},
@@ -463,6 +476,7 @@ LAUNCHER_ENV = {
 NOTIFIER_ENV = {
     "NOTIFICATION_TOPIC_ARN": TOPIC,
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
+    "UPLOADS_TABLE": {"Ref": "UploadsTable"},
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
 }
 POWERTOOLS_ENV = {

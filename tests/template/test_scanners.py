@@ -14,6 +14,7 @@ EXPECTED_SKIPS = {
     ("CKV_AWS_51", "TrainingImageRepository"),  # mutable :latest tag
     ("CKV_AWS_136", "TrainingImageRepository"),  # ECR AES-256, not a CMK
     ("CKV_AWS_119", "IdempotencyTable"),  # AWS owned key
+    ("CKV_AWS_119", "UploadsTable"),  # AWS owned key
     ("CKV_AWS_27", "DeadLetterQueue"),  # SSE-SQS is not recognised by the check
     ("CKV_AWS_27", "LaunchQueue"),  # the same
     *(

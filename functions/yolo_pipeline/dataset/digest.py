@@ -1,0 +1,49 @@
+"""The dataset digest: what pins a training job to the content the launcher validated.
+
+The launcher computes it while it validates and passes it to the job (environment variable
+``contract.ENV_DATASET_DIGEST``); the container computes it again on what SageMaker
+downloaded and refuses to train when the two differ. Both sides feed it the same entries:
+
+- a folder: every file below the dataset root, by its path relative to the root and its size;
+  the files whose content decides what trains (data.yaml, training.yaml, label rows, split
+  lists: ``HASHED_SUFFIXES``) also by the SHA-256 of their bytes;
+- a zip: every entry of the central directory by name, size and CRC-32 (which covers every
+  byte of every member, images included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+VERSION = "v1"
+HASHED_SUFFIXES = (".txt", ".yaml", ".yml")
+
+
+@dataclass(frozen=True, order=True)
+class DigestEntry:
+    path: str  # relative to the dataset root (a folder) or the archive's name (a zip)
+    size: int
+    fingerprint: str = ""  # "sha256:<hex>", "crc32:<8 hex>", or "" (size only)
+
+
+def is_hashed(path: str) -> bool:
+    """Whether a folder's file enters the digest by its content."""
+    return path.lower().endswith(HASHED_SUFFIXES)
+
+
+def sha256_fingerprint(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def crc32_fingerprint(crc: int) -> str:
+    return f"crc32:{crc & 0xFFFFFFFF:08x}"
+
+
+def dataset_digest(entries: Iterable[DigestEntry]) -> str:
+    """``v1:<sha256 hex>`` over the entries in path order (the order they came in is moot)."""
+    h = hashlib.sha256(VERSION.encode())
+    for entry in sorted(set(entries)):
+        h.update(f"\0{entry.path}\0{entry.size}\0{entry.fingerprint}".encode("utf-8", "replace"))
+    return f"{VERSION}:{h.hexdigest()}"
