@@ -63,3 +63,9 @@ META_TRAINED_AT = "yolo:trained-at"
 ENV_DATASET_DIGEST = "YOLO_DATASET_DIGEST"
 # The stack output naming the uploads table (aws/uploads.py), which the CLI reads.
 OUTPUT_UPLOADS_TABLE = "UploadsTableName"
+
+# How the training container starts its FailureReason for the failures the notifier explains
+# with a remedy (SageMaker keeps the first 1,024 characters of /opt/ml/output/failure).
+FAILURE_DATASET_CHANGED = "The dataset changed after it was checked"
+FAILURE_NAN_LOSS = "Training stopped: the losses became NaN or infinite"
+FAILURE_STALL = "Training stopped: no epoch finished within"
