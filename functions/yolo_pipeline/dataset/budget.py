@@ -24,9 +24,14 @@ class CheckBudget:
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     @classmethod
-    def within(cls, seconds: float, **limits: int) -> CheckBudget:
+    def within(
+        cls,
+        seconds: float,
+        max_label_bytes: int = MAX_LABEL_BYTES,
+        max_label_rows: int = MAX_LABEL_ROWS,
+    ) -> CheckBudget:
         """A budget that ends ``seconds`` from now."""
-        return cls(deadline=time.monotonic() + max(seconds, 0.0), **limits)
+        return cls(max_label_bytes, max_label_rows, time.monotonic() + max(seconds, 0.0))
 
     def seconds_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - self.clock()
