@@ -384,7 +384,7 @@ def _validate_stage(
     settings = placeholder_settings(prefix)
     training_yaml = dataset / TRAINING_YAML
     config = parse_training_config(
-        training_yaml.read_bytes() if training_yaml.is_file() else None, settings
+        training_yaml.read_bytes() if training_yaml.is_file() else None, settings.sagemaker_defaults
     )
     for finding in [*config.errors, *config.warnings]:
         print(f"  {finding.severity}: {finding}", file=out)

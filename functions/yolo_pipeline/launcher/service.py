@@ -481,7 +481,7 @@ class Launcher:
                 pass  # recorded in storage.failures: raised just below
         if storage.failures:
             raise DatasetUnreadableError("; ".join(storage.failures[:3]))
-        return report, parse_training_config(training_text, self.settings), training_problems
+        return report, parse_training_config(training_text, self.settings.sagemaker_defaults), training_problems
 
     def _start(
         self,
