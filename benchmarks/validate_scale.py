@@ -132,7 +132,7 @@ def measure(
 ) -> dict[str, Any]:
     """Validate the N-image prefix once through the project's own S3 client."""
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
     from yolo_pipeline.dataset.validation import validate_dataset
 
     aws.reset_clients()
@@ -343,7 +343,7 @@ def _delta(before: dict[str, float]) -> dict[str, float]:
 def cpu_per_object(n: int) -> dict[str, float]:
     """Read the N label objects twice: our bulk path, then a plain boto3 loop."""
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
 
     aws.reset_clients()
     client = aws.client("s3")
@@ -369,7 +369,7 @@ def cpu_per_object(n: int) -> dict[str, float]:
 
 def validate_figures(n: int) -> dict[str, float]:
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
     from yolo_pipeline.dataset.validation import validate_dataset
 
     aws.reset_clients()
@@ -391,8 +391,9 @@ def validate_figures(n: int) -> dict[str, float]:
 
 def zip_figures(n: int) -> dict[str, float]:
     from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.storage.s3 import S3ZipObject
+    from yolo_pipeline.dataset.storage.zip_storage import ZipStorage
     from yolo_pipeline.dataset.validation import validate_dataset
-    from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 
     aws.reset_clients()
     source = S3ZipObject(BUCKET, ZIP_KEY, client=aws.client("s3"))
@@ -436,7 +437,7 @@ def bomb_figures() -> str:
     import tracemalloc
     import zlib
 
-    from yolo_pipeline.dataset.zip_reader import ArchiveError, ZipArchive
+    from yolo_pipeline.dataset.storage.zip_reader import ArchiveError, ZipArchive
 
     mib = b"\0" * 2**20
     c = zlib.compressobj(9, zlib.DEFLATED, -15)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from tests.training.conftest import FAST_ARGS, run_train, sagemaker_layout
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import validate_dataset
 
 

@@ -35,7 +35,7 @@ from s3transfer.utils import ChunksizeAdjuster
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA, ZIP_SUFFIX
-from yolo_pipeline.dataset.storage import walk_local
+from yolo_pipeline.dataset.storage.local import walk_local
 from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.text import quote
 

@@ -32,8 +32,9 @@ from yolo_pipeline.dataset.labels import (
     label_path,
     summarize_notes,
 )
-from yolo_pipeline.dataset.storage import FileInfo, Storage, StorageError, open_location
-from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.dataset.storage.base import FileInfo, Storage, StorageError
+from yolo_pipeline.dataset.storage.opener import open_location
+from yolo_pipeline.dataset.storage.zip_reader import ArchiveError
 from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES

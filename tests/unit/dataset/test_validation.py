@@ -18,7 +18,7 @@ from tests.support.dataset_factory import (
     write_local,
 )
 from yolo_pipeline.dataset.labels import IMG_FORMATS, check_label_file, is_image, label_path
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import Report, validate_dataset, validate_location
 
 NAMES = ["circle", "square", "triangle"]

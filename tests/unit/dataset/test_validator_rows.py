@@ -15,7 +15,7 @@ from tests.support.dataset_factory import (
 )
 from yolo_pipeline.container.list_files import with_resolved_lists
 from yolo_pipeline.dataset.data_yaml import list_line_path, parse_data_yaml, sanitized_data_yaml
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import Report, validate_dataset
 
 

@@ -10,9 +10,10 @@ import pytest
 from tests.support.dataset_factory import Case, corpus, detect_dataset, with_changes, write_local
 from tests.support.zip_factory import Raw, build_zip, write_zip
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.dataset.storage import LocalStorage, open_location
+from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.storage.opener import open_location
+from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.dataset.validation import validate_dataset, validate_location
-from yolo_pipeline.dataset.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.findings import Finding
 
 # A zip may hold the dataset in one top folder: the folder case is invalid, its zip is not.
