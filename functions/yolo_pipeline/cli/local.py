@@ -413,7 +413,7 @@ def _request_stage(
     train_args = dict(checked.config.train_args)
     if overrides.get("epochs") is not None:
         train_args["epochs"] = overrides["epochs"]
-    task = checked.report.stats.get("task", "detect")
+    task = checked.report.stats.task
     chosen = choose_local_model(
         overrides.get("model") or train_args.get("model"), task, local_weights_dir()
     )

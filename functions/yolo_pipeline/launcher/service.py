@@ -427,7 +427,7 @@ class Launcher:
         # The model and task, and the user's own weights as a channel (launcher/model_source.py).
         choice = choose_model(
             config.train_args,
-            report.stats.get("task", "detect"),
+            report.stats.task or "detect",
             weights_s3_uri=settings.weights_s3_uri,
             job_name_prefix=settings.job_name_prefix,
             s3=aws.client("s3"),

@@ -42,7 +42,7 @@ def test_the_dataset_may_sit_in_the_archives_single_top_folder(tmp_path: Path) -
     archive = write_zip(tmp_path / "export.zip", files, top="shapes/")
     report = validate_location(str(archive))
     assert report.valid, report.render_text()
-    assert report.stats["splits"]["train"]["images"] == 4
+    assert report.stats.splits["train"].images == 4
 
 
 def test_findings_name_the_path_inside_the_archive_and_the_line(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_label_reads_are_a_few_ranges(tmp_path: Path) -> None:
     source.read_range = recording  # type: ignore[method-assign]
     report = validate_dataset(ZipStorage(source))
     assert report.valid, report.render_text()
-    assert report.stats["label_files_read"] == 250
+    assert report.stats.label_files_read == 250
     assert len(ranges) <= 6  # tail, data.yaml, and the labels in coalesced spans
 
 
