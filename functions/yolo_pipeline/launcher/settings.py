@@ -8,18 +8,10 @@ from dataclasses import dataclass
 
 from yolo_pipeline.aws.env import SettingsError, boolean, integer, job_name_prefix, s3_uri
 from yolo_pipeline.aws.env import get as env_get
-from yolo_pipeline.training.config import SageMakerDefaults
-
-DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
-DEFAULT_ALLOWED_INSTANCE_TYPES = (
-    "ml.g4dn.xlarge",
-    "ml.g4dn.2xlarge",
-    "ml.g5.xlarge",
-    "ml.g5.2xlarge",
-    "ml.g6.xlarge",
-    "ml.p3.2xlarge",
-    "ml.m5.xlarge",
-    "ml.c5.2xlarge",
+from yolo_pipeline.training.config import (
+    DEFAULT_ALLOWED_INSTANCE_TYPES,
+    DEFAULT_INSTANCE_TYPE,
+    SageMakerDefaults,
 )
 
 DEFAULT_SETTLE_SECONDS = 60
