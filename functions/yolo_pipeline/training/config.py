@@ -146,7 +146,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
+# One block per sagemaker: option, each with its own message: read best side by side.
+def _sagemaker_options(  # noqa: C901, PLR0912
     section: dict[str, Any], settings: SageMakerDefaults, lines: dict[str, int]
 ) -> tuple[SageMakerOptions, list[Finding]]:
     opts = SageMakerOptions.defaults(settings)

@@ -1,4 +1,4 @@
-"""Hostile YAML (issue 13): data.yaml and training.yaml share one safe loader, so every
+"""Hostile YAML: data.yaml and training.yaml share one safe loader, so every
 input gives findings with a line, in bounded time and memory, never an exception."""
 
 from __future__ import annotations

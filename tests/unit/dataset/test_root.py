@@ -37,5 +37,5 @@ def test_another_file_is_not_a_dataset_folder(tmp_path: Path) -> None:
 
 def test_a_folder_without_data_yaml_at_its_top_is_refused(tmp_path: Path) -> None:
     root = _dataset(tmp_path)
-    with pytest.raises(DatasetRootError, match="no data.yaml at the top"):
+    with pytest.raises(DatasetRootError, match=r"no data\.yaml at the top"):
         dataset_root(root / "images")

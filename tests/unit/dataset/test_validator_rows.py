@@ -1,4 +1,4 @@
-"""The validator judges as Ultralytics trains (issue 13): one test per row of the issue."""
+"""The validator judges as Ultralytics trains: one test per rule Ultralytics applies."""
 
 from __future__ import annotations
 
