@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
-from yolo_pipeline.dataset.storage import FileInfo
+from yolo_pipeline.dataset.storage.base import FileInfo
 from yolo_pipeline.dataset.validation import validate_dataset
 
 T = TypeVar("T")

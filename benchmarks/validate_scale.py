@@ -132,7 +132,7 @@ def measure(
 ) -> dict[str, Any]:
     """Validate the N-image prefix once through the project's own S3 client."""
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
     from yolo_pipeline.dataset.validation import validate_dataset
 
     aws.reset_clients()
@@ -166,7 +166,7 @@ def measure(
     client.meta.events.unregister("before-send.s3", slow)
     if not report.valid:
         raise SystemExit(report.render_text())
-    splits = report.stats["splits"].values()
+    splits = report.stats.splits.values()
     return {
         "n": n,
         "wall_s": wall,
@@ -175,8 +175,8 @@ def measure(
         "by_operation": dict(sorted(counts.items())),
         "peak_rss_mb": peak_rss_mb(),
         "rss_before_mb": rss_before,
-        "images": sum(s["images"] for s in splits),
-        "background": sum(s["background"] for s in splits),
+        "images": sum(s.images for s in splits),
+        "background": sum(s.background for s in splits),
     }
 
 
@@ -296,7 +296,7 @@ def split_profile(profile: cProfile.Profile) -> dict[str, float]:
     def is_(mod: str, fn: str) -> Callable[[str, str], bool]:
         return lambda f, n: n == fn and f.replace(os.sep, "/").endswith(mod)
 
-    total = _cum(stats, is_("yolo_pipeline/dataset/validation.py", "validate_dataset"))
+    total = _cum(stats, is_("yolo_pipeline/dataset/validation/validator.py", "validate_dataset"))
     api = _cum(stats, is_("botocore/client.py", "_make_api_call"))
     moto = _cum(stats, is_("moto/core/botocore_stubber.py", "__call__"))
     labels = _cum(stats, is_("yolo_pipeline/dataset/labels.py", "check_label_file"))
@@ -343,7 +343,7 @@ def _delta(before: dict[str, float]) -> dict[str, float]:
 def cpu_per_object(n: int) -> dict[str, float]:
     """Read the N label objects twice: our bulk path, then a plain boto3 loop."""
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
 
     aws.reset_clients()
     client = aws.client("s3")
@@ -369,7 +369,7 @@ def cpu_per_object(n: int) -> dict[str, float]:
 
 def validate_figures(n: int) -> dict[str, float]:
     from yolo_pipeline.aws import clients as aws
-    from yolo_pipeline.dataset.storage import S3Storage
+    from yolo_pipeline.dataset.storage.s3 import S3Storage
     from yolo_pipeline.dataset.validation import validate_dataset
 
     aws.reset_clients()
@@ -379,7 +379,7 @@ def validate_figures(n: int) -> dict[str, float]:
     wall, cpu = time.perf_counter() - start, _delta(before)
     if not report.valid:
         raise SystemExit(report.render_text())
-    labels = report.stats["label_files_read"]
+    labels = report.stats.label_files_read or 0
     return {
         "n": n,
         "wall_s": wall,
@@ -391,8 +391,9 @@ def validate_figures(n: int) -> dict[str, float]:
 
 def zip_figures(n: int) -> dict[str, float]:
     from yolo_pipeline.aws import clients as aws
+    from yolo_pipeline.dataset.storage.s3 import S3ZipObject
+    from yolo_pipeline.dataset.storage.zip_storage import ZipStorage
     from yolo_pipeline.dataset.validation import validate_dataset
-    from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 
     aws.reset_clients()
     source = S3ZipObject(BUCKET, ZIP_KEY, client=aws.client("s3"))
@@ -413,7 +414,7 @@ def zip_figures(n: int) -> dict[str, float]:
     if not report.valid:
         raise SystemExit(report.render_text())
     size = source.size()
-    labels = report.stats["label_files_read"]
+    labels = report.stats.label_files_read or 0
     return {
         "n": n,
         "wall_s": wall,
@@ -436,7 +437,7 @@ def bomb_figures() -> str:
     import tracemalloc
     import zlib
 
-    from yolo_pipeline.dataset.zip_reader import ArchiveError, ZipArchive
+    from yolo_pipeline.dataset.storage.zip_reader import ArchiveError, ZipArchive
 
     mib = b"\0" * 2**20
     c = zlib.compressobj(9, zlib.DEFLATED, -15)

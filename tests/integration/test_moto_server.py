@@ -13,7 +13,7 @@ from tests.support.helpers import FakeLambdaContext
 from tests.support.launcher_world import BUCKET, LauncherWorld, upload_event
 from tests.support.zip_factory import zip_files
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.dataset.storage import S3Storage
+from yolo_pipeline.dataset.storage.s3 import S3Storage
 from yolo_pipeline.dataset.validation import validate_dataset
 
 LABEL = "labels/train/train_00002.txt"
@@ -52,7 +52,7 @@ def test_a_key_obstore_cannot_read_falls_back_to_boto3(moto_server: str) -> None
     assert storage._bulk is not None and storage._bulk.working
     import pytest
 
-    from yolo_pipeline.dataset.storage import StorageError
+    from yolo_pipeline.dataset.storage.base import StorageError
 
     with pytest.raises(StorageError, match="does not exist"):
         list(storage.map_read(["labels/train/missing.txt"], lambda p, b: b))

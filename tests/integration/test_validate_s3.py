@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.dataset_factory import Case, corpus, detect_dataset, put_s3, write_local
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.dataset.storage import LocalStorage, S3Storage
+from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.storage.s3 import S3Storage
 from yolo_pipeline.dataset.validation import validate_dataset, validate_location
 from yolo_pipeline.findings import Finding
 

@@ -12,7 +12,7 @@ from tests.support.dataset_factory import Case, corpus, write_local
 from tests.support.zip_factory import zip_files
 from yolo_pipeline.aws import clients as aws_clients
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import validate_dataset, validate_location
 from yolo_pipeline.findings import Finding
 

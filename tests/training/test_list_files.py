@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from tests.training.conftest import FAST_ARGS, run_train, sagemaker_layout
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import validate_dataset
 
 
@@ -28,7 +28,7 @@ def test_bare_list_lines_train_what_was_validated(tmp_path: Path) -> None:
 
     report = validate_dataset(LocalStorage(run.dataset))
     assert report.valid, report.render_text()
-    validated = report.stats["splits"]["train"]["images"]
+    validated = report.stats.splits["train"].images
     assert validated == len(images)
 
     run_train(run, timeout=600)

@@ -31,12 +31,12 @@ def test_segment_and_pose_train_and_log_their_metrics(
     make_shapes_dataset(run.dataset, n_train=16, n_val=4, imgsz=96)
     retask_shapes(run.dataset, task)
     report = validate_location(str(run.dataset))
-    assert report.valid and report.stats["task"] == task, [str(e) for e in report.errors]
+    assert report.valid and report.stats.task == task, [str(e) for e in report.errors]
     run_train(run)
     assert run.returncode == 0, run.log[-4000:]
     rows = parse_metric_lines(run.log)
     kind = "mask" if task == "segment" else "pose"
-    expected = {n for n in metric_names(task) if n.startswith(f"val:{kind}_")}  # type: ignore[arg-type]
+    expected = {n for n in metric_names(task) if n.startswith(f"val:{kind}_")}
     # The epoch lines carry every metric; the last line is best.pt's final validation, which
     # has the quality metrics (no losses).
     assert expected and expected <= set(rows[-2]), rows[-2]

@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 from yolo_pipeline.cli.local_model import LocalModel, choose_local_model, local_weights_dir
 from yolo_pipeline.contract import CHANNEL_WEIGHTS, TAG_DATASET_URI, TRAINING_YAML
+from yolo_pipeline.dataset.root import DatasetRootError, dataset_root
 from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import (
@@ -147,13 +148,6 @@ def placeholder_settings(prefix: str) -> LauncherSettings:
         output_s3_uri=PLACEHOLDER_OUTPUT_S3_URI,
         checkpoint_s3_uri=PLACEHOLDER_CHECKPOINT_S3_URI,
     )
-
-
-def dataset_root(path: Path) -> Path:
-    root = path.parent if path.is_file() else path
-    if not root.is_dir():
-        raise LocalRunError(f"{path} does not exist: pass a dataset folder or its data.yaml")
-    return root.resolve()
 
 
 def check_workdir(workdir: Path, dataset: Path) -> Path:
@@ -384,7 +378,7 @@ def _validate_stage(
     settings = placeholder_settings(prefix)
     training_yaml = dataset / TRAINING_YAML
     config = parse_training_config(
-        training_yaml.read_bytes() if training_yaml.is_file() else None, settings
+        training_yaml.read_bytes() if training_yaml.is_file() else None, settings.sagemaker_defaults
     )
     for finding in [*config.errors, *config.warnings]:
         print(f"  {finding.severity}: {finding}", file=out)
@@ -413,7 +407,7 @@ def _request_stage(
     train_args = dict(checked.config.train_args)
     if overrides.get("epochs") is not None:
         train_args["epochs"] = overrides["epochs"]
-    task = checked.report.stats.get("task", "detect")
+    task = checked.report.stats.task
     chosen = choose_local_model(
         overrides.get("model") or train_args.get("model"), task, local_weights_dir()
     )
@@ -522,8 +516,8 @@ def run_local(
     t0 = clock()
     prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
     try:
-        dataset = dataset_root(path)
-    except LocalRunError as exc:
+        dataset = dataset_root(path).resolve()
+    except (LocalRunError, DatasetRootError) as exc:
         print(f"error: {exc}", file=out)
         return EXIT_USAGE
     placeholder_uri = f"s3://{PLACEHOLDER_BUCKET}/datasets/{dataset.name}/"

@@ -35,7 +35,8 @@ from s3transfer.utils import ChunksizeAdjuster
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML, UPLOAD_COMPLETE_METADATA, ZIP_SUFFIX
-from yolo_pipeline.dataset.storage import walk_local
+from yolo_pipeline.dataset.root import DatasetRootError, dataset_root
+from yolo_pipeline.dataset.storage.local import walk_local
 from yolo_pipeline.errors import EXIT_USAGE
 from yolo_pipeline.text import quote
 
@@ -119,19 +120,6 @@ def prefix_note(prefix: str) -> str:
         f"note: {prefix} is not datasets/<name>/; the launcher only sees it if the stack's "
         "DatasetPrefix parameter covers it (default datasets/)."
     )
-
-
-def dataset_root(path: Path) -> Path:
-    """PATH may be the dataset folder or its data.yaml."""
-    root = path.parent if path.is_file() and path.name == DATA_YAML else path
-    if not root.is_dir():
-        raise UploadError(f"{path}: not a folder; pass the dataset folder that holds data.yaml")
-    if not (root / DATA_YAML).is_file():
-        raise UploadError(
-            f"{root}: no {DATA_YAML} at the top of the folder; the pipeline starts training "
-            f"when {DATA_YAML} arrives, so the folder must contain one"
-        )
-    return root
 
 
 def _skipped_name(relative: Path) -> bool:
@@ -362,7 +350,7 @@ def upload_dataset(
     try:
         bucket, prefix = parse_destination(destination)
         root = dataset_root(path)
-    except UploadError as exc:
+    except (UploadError, DatasetRootError) as exc:
         print(f"error: {exc}", file=out)
         return EXIT_USAGE
     if note := prefix_note(prefix):

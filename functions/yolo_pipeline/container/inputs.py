@@ -10,7 +10,7 @@ from typing import Any
 from yolo_pipeline.container.errors import UserError
 from yolo_pipeline.container.layout import CHANNEL, Layout
 from yolo_pipeline.container.zip_extract import dataset_folder
-from yolo_pipeline.dataset.zip_reader import ArchiveError
+from yolo_pipeline.dataset.storage.zip_reader import ArchiveError
 from yolo_pipeline.training.hyperparameters import check_hyperparameters, decode_hyperparameters
 
 log = logging.getLogger(__name__)

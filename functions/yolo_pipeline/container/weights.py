@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.training.models import read_model
 from yolo_pipeline.training.tasks import default_model, is_task
 
@@ -31,7 +32,7 @@ SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"
 MAX_BEST_PT_BYTES = 4 * 1024**3  # a checkpoint, not an archive bomb
 
 
-class WeightsError(Exception):
+class WeightsError(PipelineError):
     """The starting model cannot be used; the message says what to do."""
 
 

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from yolo_pipeline.contract import DATA_YAML, ZIP_SUFFIX
-from yolo_pipeline.dataset.zip_reader import (
+from yolo_pipeline.dataset.storage.zip_reader import (
     DEFAULT_LIMITS,
     ArchiveError,
     ZipArchive,
@@ -23,7 +23,7 @@ from yolo_pipeline.dataset.zip_reader import (
     find_dataset_root,
     stream_entry,
 )
-from yolo_pipeline.dataset.zip_storage import LocalZipFile
+from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile
 
 DISK_MARGIN = 1024 * 1024 * 1024  # room left for checkpoints, the model and Ultralytics' cache
 _MACOS_FORK = "__MACOSX/"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shlex
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from yolo_pipeline.aws.email import (
     BODY_MAX_BYTES,
@@ -21,6 +20,7 @@ from yolo_pipeline.aws.email import (
     training_job_logs_url,
 )
 from yolo_pipeline.contract import ZIP_SUFFIX
+from yolo_pipeline.dataset.validation.report import DatasetStats
 from yolo_pipeline.findings import Finding
 from yolo_pipeline.text import clean
 
@@ -148,9 +148,9 @@ def render_rejection(
 FOLDER_MAX_LABEL_FILES = 1_000_000
 
 
-def _size_note(stats: Mapping[str, Any], dataset_uri: str) -> list[str]:
+def _size_note(stats: DatasetStats, dataset_uri: str) -> list[str]:
     """For a large folder: how close it is to what one check can read, and the way past."""
-    read = stats.get("label_files_read")
+    read = stats.label_files_read
     if dataset_uri.lower().endswith(ZIP_SUFFIX) or not isinstance(read, int):
         return []
     if read < FOLDER_MAX_LABEL_FILES // 10:
@@ -193,15 +193,14 @@ def _next_steps(dataset_uri: str, incomplete: bool = False) -> list[str]:
     ]
 
 
-def _split_table(stats: Mapping[str, Any]) -> list[str]:
-    splits = stats.get("splits") or {}
-    if not isinstance(splits, Mapping) or not splits:
+def _split_table(stats: DatasetStats) -> list[str]:
+    splits = stats.splits
+    if not splits:
         return []
     columns = ("images", "labelled", "background", "instances")
     rows: list[tuple[str, ...]] = [("split", *columns)]
     for name, values in splits.items():
-        values = values if isinstance(values, Mapping) else {}
-        rows.append((str(name), *(str(values.get(c, "-")) for c in columns)))
+        rows.append((str(name), *(str(getattr(values, c)) for c in columns)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns) + 1)]
     return [
         "  "
@@ -212,12 +211,10 @@ def _split_table(stats: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _class_line(stats: Mapping[str, Any]) -> str:
-    names = stats.get("names")
-    count = stats.get("classes", len(names) if isinstance(names, Sequence | Mapping) else "?")
-    if isinstance(names, Mapping):
-        names = list(names.values())
-    if isinstance(names, Sequence) and not isinstance(names, str) and names:
+def _class_line(stats: DatasetStats) -> str:
+    names = stats.names
+    count = stats.classes if stats.classes is not None else len(names) if names else "?"
+    if names:
         shown = ", ".join(clean(str(n), 40) for n in list(names)[:12])
         more = f", ... ({len(names) - 12} more)" if len(names) > 12 else ""
         return f"{count} ({shown}{more})"
@@ -234,13 +231,13 @@ def render_started(
     max_runtime_seconds: int,
     input_mode: str = "File",
     max_wait_seconds: int | None = None,
-    stats: Mapping[str, Any] | None = None,
+    stats: DatasetStats | None = None,
     warnings: Sequence[Finding] = (),
     train_args: Mapping[str, str] | None = None,
     prefix: str = SUBJECT_PREFIX,
 ) -> Email:
     """Training started: the job, where it runs, the dataset summary and the links."""
-    stats = stats or {}
+    stats = stats or DatasetStats()
     spot_text = "on" if spot else "off"
     if spot and max_wait_seconds:
         spot_text += f" (waits up to {_hours(max_wait_seconds)} in all for spot capacity)"
@@ -265,10 +262,10 @@ def render_started(
     lines += ["", "Console:", f"  {training_job_console_url(region, job_name)}"]
     lines += ["Logs:", f"  {training_job_logs_url(region, job_name)}"]
     table = _split_table(stats)
-    if table or stats:
+    if table or stats != DatasetStats():
         lines += _heading("Dataset summary")
-        if stats.get("task"):
-            lines.append(f"Task:     {stats['task']}")
+        if stats.task:
+            lines.append(f"Task:     {stats.task}")
         lines.append(f"Classes:  {_class_line(stats)}")
         lines += _size_note(stats, dataset_uri)
         if table:

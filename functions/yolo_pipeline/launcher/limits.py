@@ -10,7 +10,7 @@ are read (one entry per label in the central directory, ~100 bytes each).
 
 from __future__ import annotations
 
-from yolo_pipeline.dataset.storage import Storage
+from yolo_pipeline.dataset.storage.base import Storage
 from yolo_pipeline.dataset.validation import Report
 from yolo_pipeline.findings import error
 from yolo_pipeline.launcher.emails import FOLDER_MAX_LABEL_FILES

@@ -29,16 +29,16 @@ from yolo_pipeline.aws.email import Email, publish
 from yolo_pipeline.aws.errors import error_code, error_message
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.contract import DATA_YAML, TRAINING_YAML
-from yolo_pipeline.dataset.storage import (
+from yolo_pipeline.dataset.storage.base import (
     BoundedReads,
     FileInfo,
     FileTooLargeError,
-    S3Storage,
     StorageError,
 )
+from yolo_pipeline.dataset.storage.s3 import S3Storage, S3ZipObject
+from yolo_pipeline.dataset.storage.zip_reader import ArchiveError
+from yolo_pipeline.dataset.storage.zip_storage import ZipStorage
 from yolo_pipeline.dataset.validation import validate_dataset
-from yolo_pipeline.dataset.zip_reader import ArchiveError
-from yolo_pipeline.dataset.zip_storage import S3ZipObject, ZipStorage
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.launcher.emails import (
     render_no_image,
@@ -427,7 +427,7 @@ class Launcher:
         # The model and task, and the user's own weights as a channel (launcher/model_source.py).
         choice = choose_model(
             config.train_args,
-            report.stats.get("task", "detect"),
+            report.stats.task or "detect",
             weights_s3_uri=settings.weights_s3_uri,
             job_name_prefix=settings.job_name_prefix,
             s3=aws.client("s3"),
@@ -481,7 +481,8 @@ class Launcher:
                 pass  # recorded in storage.failures: raised just below
         if storage.failures:
             raise DatasetUnreadableError("; ".join(storage.failures[:3]))
-        return report, parse_training_config(training_text, self.settings), training_problems
+        config = parse_training_config(training_text, self.settings.sagemaker_defaults)
+        return report, config, training_problems
 
     def _start(
         self,

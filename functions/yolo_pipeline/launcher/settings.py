@@ -8,17 +8,10 @@ from dataclasses import dataclass
 
 from yolo_pipeline.aws.env import SettingsError, boolean, integer, job_name_prefix, s3_uri
 from yolo_pipeline.aws.env import get as env_get
-
-DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
-DEFAULT_ALLOWED_INSTANCE_TYPES = (
-    "ml.g4dn.xlarge",
-    "ml.g4dn.2xlarge",
-    "ml.g5.xlarge",
-    "ml.g5.2xlarge",
-    "ml.g6.xlarge",
-    "ml.p3.2xlarge",
-    "ml.m5.xlarge",
-    "ml.c5.2xlarge",
+from yolo_pipeline.training.config import (
+    DEFAULT_ALLOWED_INSTANCE_TYPES,
+    DEFAULT_INSTANCE_TYPE,
+    SageMakerDefaults,
 )
 
 DEFAULT_SETTLE_SECONDS = 60
@@ -49,6 +42,17 @@ class LauncherSettings:
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_settle_seconds: int = DEFAULT_MAX_SETTLE_SECONDS
     weights_s3_uri: str = ""  # users' own .pt files (env WEIGHTS_S3_URI); "" = none
+
+    @property
+    def sagemaker_defaults(self) -> SageMakerDefaults:
+        return SageMakerDefaults(
+            self.instance_type,
+            self.allowed_instance_types,
+            self.use_spot,
+            self.max_runtime_seconds,
+            self.volume_size_gb,
+            self.input_mode,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LauncherSettings:

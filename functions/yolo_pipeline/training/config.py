@@ -1,7 +1,7 @@
 """The optional ``training.yaml`` beside data.yaml: Ultralytics train arguments plus a
 ``sagemaker:`` section, parsed safely and checked before any job starts.
 
-Pure: takes the file's text and the stack's settings, returns the effective options and
+Pure: takes the file's text and the stack's SageMaker defaults, returns the effective options and
 every finding (with the line it is on). Train arguments are checked by
 :func:`yolo_pipeline.training.hyperparameters.check_hyperparameters`, which mirrors the pinned
 Ultralytics' own checks from the generated :mod:`~yolo_pipeline.training.train_args_generated`
@@ -32,13 +32,23 @@ import yaml
 from yolo_pipeline import safe_yaml
 from yolo_pipeline.contract import INPUT_MODES, TRAINING_YAML
 from yolo_pipeline.findings import Finding, error
-from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.hyperparameters import check_hyperparameters
 
 FILE = TRAINING_YAML
 MAX_BYTES = 64 * 1024  # a config, not a dataset: refuse anything bigger before parsing
 MAX_VOLUME_GB = 16384  # CreateTrainingJob VolumeSizeInGB limit
+DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
+DEFAULT_ALLOWED_INSTANCE_TYPES = (
+    "ml.g4dn.xlarge",
+    "ml.g4dn.2xlarge",
+    "ml.g5.xlarge",
+    "ml.g5.2xlarge",
+    "ml.g6.xlarge",
+    "ml.p3.2xlarge",
+    "ml.m5.xlarge",
+    "ml.c5.2xlarge",
+)
 SAGEMAKER_KEYS = (
     "instance_type",
     "spot",
@@ -47,6 +57,18 @@ SAGEMAKER_KEYS = (
     "input_mode",
     "instance_count",
 )
+
+
+@dataclass(frozen=True)
+class SageMakerDefaults:
+    """The stack's defaults and bounds for a job; the field defaults are the template's."""
+
+    instance_type: str = DEFAULT_INSTANCE_TYPE
+    allowed_instance_types: tuple[str, ...] = DEFAULT_ALLOWED_INSTANCE_TYPES
+    use_spot: bool = True
+    max_runtime_seconds: int = 24 * 3600
+    volume_size_gb: int = 50
+    input_mode: str = "File"
 
 
 @dataclass(frozen=True)
@@ -60,7 +82,7 @@ class SageMakerOptions:
     input_mode: str
 
     @classmethod
-    def defaults(cls, settings: LauncherSettings) -> SageMakerOptions:
+    def defaults(cls, settings: SageMakerDefaults) -> SageMakerOptions:
         return cls(
             instance_type=settings.instance_type,
             spot=settings.use_spot,
@@ -124,8 +146,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
-    section: dict[str, Any], settings: LauncherSettings, lines: dict[str, int]
+# One block per sagemaker: option, each with its own message: read best side by side.
+def _sagemaker_options(  # noqa: C901, PLR0912
+    section: dict[str, Any], settings: SageMakerDefaults, lines: dict[str, int]
 ) -> tuple[SageMakerOptions, list[Finding]]:
     opts = SageMakerOptions.defaults(settings)
     problems: list[Finding] = []
@@ -203,9 +226,9 @@ def _sagemaker_options(  # noqa: C901, PLR0912 (to split, issue 10)
     return opts, problems
 
 
-def parse_training_config(text: str | bytes | None, settings: LauncherSettings) -> TrainingConfig:
+def parse_training_config(text: str | bytes | None, stack: SageMakerDefaults) -> TrainingConfig:
     """Parse and check ``training.yaml`` (``None``: no file, the stack defaults apply)."""
-    defaults = SageMakerOptions.defaults(settings)
+    defaults = SageMakerOptions.defaults(stack)
     if text is None:
         return TrainingConfig({}, defaults)
     loaded = safe_yaml.load(text, FILE, MAX_BYTES)
@@ -236,7 +259,7 @@ def parse_training_config(text: str | bytes | None, settings: LauncherSettings) 
         )
     else:
         options, more = _sagemaker_options(
-            {str(k): v for k, v in section.items()}, settings, section_lines
+            {str(k): v for k, v in section.items()}, stack, section_lines
         )
         problems.extend(more)
     for finding in check_hyperparameters(data, FILE):

@@ -134,7 +134,8 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _type_problem(key: str, value: Any) -> str | None:  # noqa: C901, PLR0911, PLR0912 (to split, issue 10)
+# One branch per rule of Ultralytics' check_cfg, in its order: it reads best as one table.
+def _type_problem(key: str, value: Any) -> str | None:  # noqa: C901, PLR0911, PLR0912
     """What is wrong with ``value`` for ``key``, mirroring ultralytics.cfg.check_cfg(hard=True)."""
     if value is None:
         if key == "amp" or (DEFAULTS.get(key) is not None and key != "auto_augment"):

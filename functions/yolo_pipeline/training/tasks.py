@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, TypeGuard
 
+from yolo_pipeline import safe_yaml
+from yolo_pipeline.contract import TRAINING_YAML
+
 Task = Literal["detect", "segment", "pose", "obb"]
 TASKS: Final[tuple[Task, ...]] = ("detect", "segment", "pose", "obb")
 
@@ -104,9 +107,6 @@ def requested_in_training_yaml(text: bytes | str | None) -> tuple[object, str | 
     Bounded and safe: anything unreadable gives (None, None); training.yaml's own parser
     reports the problem.
     """
-    from yolo_pipeline import safe_yaml
-    from yolo_pipeline.contract import TRAINING_YAML
-
     if text is None:
         return None, None
     # The one safe loader (no aliases, bounded size and depth), as for training.yaml itself.

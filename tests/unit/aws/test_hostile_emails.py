@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.support.helpers import load_event
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import BODY_MAX_BYTES, Email, subject_line
+from yolo_pipeline.dataset.validation import DatasetStats
 from yolo_pipeline.findings import error
 from yolo_pipeline.launcher.emails import render_rejection, render_started
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
@@ -61,7 +62,7 @@ def test_folder_name_with_crlf_cannot_inject_lines() -> None:
             instance_type="ml.g4dn.xlarge",
             spot=True,
             max_runtime_seconds=3600,
-            stats={"names": [INJECTION], "classes": 1},
+            stats=DatasetStats(names=(INJECTION,), classes=1),
             train_args={"epochs": INJECTION},
         ),
     ):

@@ -131,7 +131,7 @@ def test_sample_training_yaml_passes_the_launcher_checks(tmp_path: Path) -> None
 
     root = write_sample_dataset(tmp_path / "s", 2, 1, 64, 0)
     config = parse_training_config(
-        (root / "training.yaml").read_bytes(), placeholder_settings("yolo")
+        (root / "training.yaml").read_bytes(), placeholder_settings("yolo").sagemaker_defaults
     )
     assert config.errors == []
     assert config.train_args["model"] == "yolo11n.yaml"

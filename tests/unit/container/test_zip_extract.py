@@ -9,7 +9,7 @@ import pytest
 from tests.support.dataset_factory import detect_dataset
 from tests.support.zip_factory import Raw, build_zip, write_zip, zeros_deflate
 from yolo_pipeline.container.zip_extract import channel_zip, dataset_folder, extract_dataset
-from yolo_pipeline.dataset.zip_reader import ArchiveError, ZipLimits
+from yolo_pipeline.dataset.storage.zip_reader import ArchiveError, ZipLimits
 
 
 def test_a_dataset_folder_channel_is_used_as_it_is(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Hostile YAML (issue 13): data.yaml and training.yaml share one safe loader, so every
+"""Hostile YAML: data.yaml and training.yaml share one safe loader, so every
 input gives findings with a line, in bounded time and memory, never an exception."""
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yolo_pipeline.cli.local import placeholder_settings
 from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
 from yolo_pipeline.safe_yaml import MAX_DEPTH, load
-from yolo_pipeline.training.config import parse_training_config
+from yolo_pipeline.training.config import SageMakerDefaults, parse_training_config
 
-# The placeholder stack `yolo-pipeline local` uses: the stack's default bounds.
-SETTINGS = placeholder_settings("yolo")
+# The template's default bounds, as `yolo-pipeline local` uses them.
+SETTINGS = SageMakerDefaults()
 # 308 bytes that expand to ~4 GB when composed with aliases (the red team's file).
 ALIAS_BOMB = (
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'

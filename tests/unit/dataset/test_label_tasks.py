@@ -82,7 +82,7 @@ def test_segment_files_with_only_boxes_are_errors_naming_the_file(tmp_path: Path
     files["labels/train/train_00001.txt"] = b"0 0.5 0.5 0.1 0.1\n"
     files["training.yaml"] = b"model: yolo11n-seg.pt\n"
     report = validate_location(str(write_local(tmp_path, files)))
-    assert not report.valid and report.stats.get("task") != "detect"
+    assert not report.valid and report.stats.task != "detect"
     text = "\n".join(map(str, report.errors))
     assert "labels/train/train_00001.txt:1: holds only boxes" in text
 

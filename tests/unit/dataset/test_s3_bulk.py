@@ -7,7 +7,7 @@ import asyncio
 import boto3
 import pytest
 
-from yolo_pipeline.dataset import s3_bulk
+from yolo_pipeline.dataset.storage import s3_bulk
 
 
 def _client(**kw: str) -> object:

@@ -10,14 +10,10 @@ import pytest
 
 from tests.support.dataset_factory import detect_dataset, put_s3, write_local
 from yolo_pipeline.aws import clients as aws_module
-from yolo_pipeline.dataset.storage import (
-    FileTooLargeError,
-    LocalStorage,
-    S3Storage,
-    StorageError,
-    bounded_map,
-    open_location,
-)
+from yolo_pipeline.dataset.storage.base import FileTooLargeError, StorageError, bounded_map
+from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.storage.opener import open_location
+from yolo_pipeline.dataset.storage.s3 import S3Storage
 
 
 def test_local_and_s3_list_the_same_files(tmp_path: Path, aws: None) -> None:

@@ -18,8 +18,13 @@ from tests.support.dataset_factory import (
     write_local,
 )
 from yolo_pipeline.dataset.labels import IMG_FORMATS, check_label_file, is_image, label_path
-from yolo_pipeline.dataset.storage import LocalStorage
-from yolo_pipeline.dataset.validation import Report, validate_dataset, validate_location
+from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.validation import (
+    Report,
+    SplitStats,
+    validate_dataset,
+    validate_location,
+)
 
 NAMES = ["circle", "square", "triangle"]
 
@@ -44,25 +49,22 @@ def test_corpus_locally(tmp_path: Path, case: Case) -> None:
 def test_stats_of_a_good_dataset(tmp_path: Path) -> None:
     report = run(tmp_path, detect_dataset(n_train=6, n_val=3, n_test=2, background=2))
     assert report.valid, report.render_text()
-    assert report.stats["task"] == "detect"
-    assert report.stats["classes"] == 3
-    assert report.stats["names"] == NAMES
-    assert report.stats["splits"]["train"] == {
-        "images": 8,
-        "labelled": 6,
-        "background": 2,
-        "instances": 1 + 2 + 3 + 1 + 2 + 3,
-    }
-    assert report.stats["splits"]["test"]["images"] == 2
-    assert sum(report.stats["instances_per_class"].values()) == sum(
-        s["instances"] for s in report.stats["splits"].values()
+    assert report.stats.task == "detect"
+    assert report.stats.classes == 3
+    assert report.stats.names == tuple(NAMES)
+    assert report.stats.splits["train"] == SplitStats(
+        images=8, labelled=6, background=2, instances=1 + 2 + 3 + 1 + 2 + 3
+    )
+    assert report.stats.splits["test"].images == 2
+    assert sum(report.stats.instances_per_class.values()) == sum(
+        s.instances for s in report.stats.splits.values()
     )
     assert report.config is not None and report.config.nc == 3
 
 
 def test_segment_task_detected(tmp_path: Path) -> None:
     report = run(tmp_path, detect_dataset(segment=True))
-    assert report.valid and report.stats["task"] == "segment"
+    assert report.valid and report.stats.task == "segment"
 
 
 def test_mixed_box_and_polygon_files_warn_and_detect(tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_mixed_box_and_polygon_files_warn_and_detect(tmp_path: Path) -> None:
     )
     report = run(tmp_path, files)
     assert report.valid
-    assert report.stats["task"] == "detect"
+    assert report.stats.task == "detect"
     assert "training uses boxes only" in text_of(report.warnings)
 
 
@@ -96,8 +98,8 @@ def test_list_file_splits(tmp_path: Path) -> None:
     files["data.yaml"] = data_yaml(train="train.txt", val="lists/val.txt", names=NAMES)
     report = run(tmp_path, files)
     assert report.valid, report.render_text()
-    assert report.stats["splits"]["train"]["images"] == 4
-    assert report.stats["splits"]["val"]["images"] == 2
+    assert report.stats.splits["train"].images == 4
+    assert report.stats.splits["val"].images == 2
     assert "do not start with ./" in text_of(report.warnings)
 
 
@@ -119,7 +121,7 @@ def test_hidden_files_and_non_images_are_skipped(tmp_path: Path) -> None:
     files["images/train/clip.mp4"] = b"\x00"
     report = run(tmp_path, files)
     assert report.valid
-    assert report.stats["splits"]["train"]["images"] == 4
+    assert report.stats.splits["train"].images == 4
 
 
 def test_labels_next_to_images_without_images_folder(tmp_path: Path) -> None:
@@ -152,6 +154,38 @@ def test_missing_label_dir_with_images_not_under_images(tmp_path: Path) -> None:
     files = {"pics/a.jpg": FAKE_JPEG, "data.yaml": data_yaml(train="pics", val="pics", names=["x"])}
     report = run(tmp_path, files)
     assert "put images under an images/ folder" in text_of(report.errors)
+
+
+def test_json_stats_keep_their_keys_and_shapes(tmp_path: Path) -> None:
+    report = run(tmp_path, detect_dataset(n_train=6, n_val=3, background=2))
+    stats = json.loads(json.dumps(report.to_dict()))["stats"]
+    assert list(stats) == [
+        "files",
+        "bytes",
+        "task",
+        "classes",
+        "names",
+        "label_files_read",
+        "splits",
+        "crlf_label_files",
+        "instances_per_class",
+    ]
+    assert stats["task"] == "detect" and stats["names"] == NAMES
+    assert stats["splits"]["train"] == {
+        "images": 8,
+        "labelled": 6,
+        "background": 2,
+        "instances": 12,
+    }
+    per_class = stats["instances_per_class"]
+    assert list(per_class) == NAMES
+    assert sum(per_class.values()) == sum(row["instances"] for row in stats["splits"].values())
+
+
+def test_json_stats_hold_only_what_was_counted(tmp_path: Path) -> None:
+    files = with_changes(detect_dataset(), **{"data.yaml": b"#" * (1024 * 1024 + 1)})
+    stats = run(tmp_path, files).to_dict()["stats"]
+    assert set(stats) == {"files", "bytes"}
 
 
 def test_oversized_data_yaml_rejected_from_listing(tmp_path: Path) -> None:

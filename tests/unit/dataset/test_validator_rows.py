@@ -1,4 +1,4 @@
-"""The validator judges as Ultralytics trains (issue 13): one test per row of the issue."""
+"""The validator judges as Ultralytics trains: one test per rule Ultralytics applies."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.support.dataset_factory import (
 )
 from yolo_pipeline.container.list_files import with_resolved_lists
 from yolo_pipeline.dataset.data_yaml import list_line_path, parse_data_yaml, sanitized_data_yaml
-from yolo_pipeline.dataset.storage import LocalStorage
+from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import Report, validate_dataset
 
 
@@ -37,7 +37,7 @@ def test_list_lines_with_trailing_spaces_are_not_images(tmp_path: Path) -> None:
     lines += ["images/train/train_00000.jpg"]
     report = run(tmp_path, _list_dataset(lines))
     assert report.valid, report.render_text()
-    assert report.stats["splits"]["train"]["images"] == 1  # Ultralytics uses 1, not 4
+    assert report.stats.splits["train"].images == 1  # Ultralytics uses 1, not 4
     assert "3 line(s) start or end with spaces" in "\n".join(map(str, report.warnings))
 
 
@@ -45,7 +45,7 @@ def test_the_whole_list_is_stripped_first_as_ultralytics_does(tmp_path: Path) ->
     """``f.read().strip().splitlines()``: the LAST line's trailing spaces go."""
     lines = ["images/train/train_00000.jpg  ", "images/train/train_00001.jpg  "]
     report = run(tmp_path, _list_dataset(lines))
-    assert report.stats["splits"]["train"]["images"] == 1
+    assert report.stats.splits["train"].images == 1
 
 
 def test_list_line_path_follows_ultralytics() -> None:
@@ -73,7 +73,7 @@ def test_the_container_trains_the_validated_list(tmp_path: Path) -> None:
         str((root / "images/train/train_00000.jpg").resolve()),
         str((root / "images/train/train_00001.jpg").resolve()),
     ]
-    assert len(listed) == report.stats["splits"]["train"]["images"]
+    assert len(listed) == report.stats.splits["train"].images
     assert (root / "train.txt").read_text().splitlines() == lines  # the upload is unchanged
     yaml.safe_dump(data)
 
@@ -90,7 +90,7 @@ def test_a_missing_test_split_is_a_warning(tmp_path: Path) -> None:
     report = run(tmp_path, files)
     assert report.valid, report.render_text()
     assert "the test split is skipped" in "\n".join(map(str, report.warnings))
-    assert "test" not in report.stats["splits"]
+    assert "test" not in report.stats.splits
 
 
 def test_a_zero_byte_image_is_reported(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from tests.support.zip_factory import (
     zeros_deflate,
     zip_files,
 )
-from yolo_pipeline.dataset.storage import FileTooLargeError
-from yolo_pipeline.dataset.zip_reader import (
+from yolo_pipeline.dataset.storage.base import FileTooLargeError
+from yolo_pipeline.dataset.storage.zip_reader import (
     ArchiveError,
     ZipArchive,
     ZipEntry,

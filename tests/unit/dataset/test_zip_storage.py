@@ -10,9 +10,10 @@ import pytest
 from tests.support.dataset_factory import Case, corpus, detect_dataset, with_changes, write_local
 from tests.support.zip_factory import Raw, build_zip, write_zip
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.dataset.storage import LocalStorage, open_location
+from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.storage.opener import open_location
+from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.dataset.validation import validate_dataset, validate_location
-from yolo_pipeline.dataset.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.findings import Finding
 
 # A zip may hold the dataset in one top folder: the folder case is invalid, its zip is not.
@@ -41,7 +42,7 @@ def test_the_dataset_may_sit_in_the_archives_single_top_folder(tmp_path: Path) -
     archive = write_zip(tmp_path / "export.zip", files, top="shapes/")
     report = validate_location(str(archive))
     assert report.valid, report.render_text()
-    assert report.stats["splits"]["train"]["images"] == 4
+    assert report.stats.splits["train"].images == 4
 
 
 def test_findings_name_the_path_inside_the_archive_and_the_line(tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_label_reads_are_a_few_ranges(tmp_path: Path) -> None:
     source.read_range = recording  # type: ignore[method-assign]
     report = validate_dataset(ZipStorage(source))
     assert report.valid, report.render_text()
-    assert report.stats["label_files_read"] == 250
+    assert report.stats.label_files_read == 250
     assert len(ranges) <= 6  # tail, data.yaml, and the labels in coalesced spans
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yolo_pipeline.dataset.validation import DatasetStats, SplitStats
 from yolo_pipeline.findings import error, warning
 from yolo_pipeline.launcher.emails import (
     MAX_LISTED,
@@ -12,15 +13,12 @@ from yolo_pipeline.launcher.emails import (
 )
 
 URI = "s3://yolo-datasets-123456789012/datasets/shapes/"
-STATS = {
-    "task": "detect",
-    "classes": 3,
-    "names": ["circle", "square", "triangle"],
-    "splits": {
-        "train": {"images": 64, "labelled": 62, "background": 2, "instances": 131},
-        "val": {"images": 16, "labelled": 16, "background": 0, "instances": 33},
-    },
-}
+STATS = DatasetStats(
+    task="detect",
+    classes=3,
+    names=("circle", "square", "triangle"),
+    splits={"train": SplitStats(64, 62, 2, 131), "val": SplitStats(16, 16, 0, 33)},
+)
 
 
 def _check_sns_rules(subject: str, body: str) -> None:
@@ -131,7 +129,7 @@ def test_a_large_folder_is_told_where_the_limit_lies_and_a_zip_is_not() -> None:
             instance_type="ml.g4dn.xlarge",
             spot=False,
             max_runtime_seconds=3600,
-            stats={"classes": 1, "names": ["a"], "label_files_read": read},
+            stats=DatasetStats(classes=1, names=("a",), label_files_read=read),
         )
         return " ".join(email.body.split())
 

@@ -1,5 +1,5 @@
 """Metrics per task, defined once (training.metric_line), and the headline each email and
-`status` leads with (issue 12)."""
+`status` leads with."""
 
 from __future__ import annotations
 

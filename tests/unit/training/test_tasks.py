@@ -123,4 +123,4 @@ def test_validate_reports_the_task(
     files.update({k: v.encode() for k, v in extra.items()})
     report = validate_location(str(write_local(tmp_path, files)))
     assert report.valid, [str(e) for e in report.errors]
-    assert report.stats["task"] == expected
+    assert report.stats.task == expected

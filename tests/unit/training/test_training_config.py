@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from yolo_pipeline.cli.local import placeholder_settings
-from yolo_pipeline.training.config import SageMakerOptions, parse_training_config
+from yolo_pipeline.training.config import (
+    SageMakerDefaults,
+    SageMakerOptions,
+    parse_training_config,
+)
 
-SETTINGS = dataclasses.replace(
-    placeholder_settings("yolo"),
+SETTINGS = SageMakerDefaults(
     allowed_instance_types=("ml.g4dn.xlarge", "ml.g5.xlarge"),
     max_runtime_seconds=12 * 3600,
 )
@@ -84,3 +84,8 @@ def test_a_model_path_is_an_error_on_its_line() -> None:
     config = parse_training_config("epochs: 3\nmodel: weights/x.pt\n", SETTINGS)
     assert not config.valid and not config.warnings
     assert config.errors[0].field == "model" and config.errors[0].line == 2
+
+
+def test_the_template_defaults_need_no_arguments() -> None:
+    config = parse_training_config(None, SageMakerDefaults())
+    assert config.sagemaker == SageMakerOptions("ml.g4dn.xlarge", True, 24 * 3600, 50, "File")

@@ -24,6 +24,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+try:  # optional: without obstore every read goes through boto3
+    import obstore
+    from obstore.store import S3Store
+except ImportError:  # pragma: no cover - obstore is a runtime dependency
+    obstore = None  # type: ignore[assignment]
+
 T = TypeVar("T")
 ENV_SWITCH = "YOLO_S3_READER"
 BATCH = 256  # requests in flight per batch; the reads are small, the CPU is the limit
@@ -37,11 +43,7 @@ def enabled() -> bool:
         return False  # called from async code (a notebook): its loop is not ours to block
     except RuntimeError:
         pass
-    try:
-        import obstore  # noqa: F401
-    except ImportError:  # pragma: no cover - obstore is a runtime dependency
-        return False
-    return True
+    return obstore is not None
 
 
 def _is_aws_endpoint(url: str) -> bool:
@@ -51,8 +53,6 @@ def _is_aws_endpoint(url: str) -> bool:
 
 def store_for(client: Any, bucket: str) -> Any:
     """An obstore ``S3Store`` for ``bucket`` with the boto3 client's connection settings."""
-    from obstore.store import S3Store
-
     # The very credentials this client signs with (env, profile, role: whatever boto3 found).
     creds = getattr(getattr(client, "_request_signer", None), "_credentials", None)
     frozen = creds.get_frozen_credentials() if creds is not None else None
@@ -81,8 +81,6 @@ class ObstoreReader:
         self.working = True
 
     async def _get(self, key: str) -> bytes | BaseException:
-        import obstore
-
         try:
             result = await obstore.get_async(self.store, key)
             return bytes(await result.bytes_async())

@@ -1,4 +1,5 @@
-"""A dataset inside one zip archive, local or on S3, as a ``Storage`` for the validator.
+"""A dataset inside one zip archive, as a ``Storage`` for the validator. The archive is any
+ranged reader: a local file here, an S3 object in ``storage.s3``.
 
 The dataset root is where data.yaml sits: the archive root or its single top-level folder
 (``zip_reader.find_dataset_root``). Listing reads only the central directory; label files
@@ -13,17 +14,15 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML
-from yolo_pipeline.dataset.storage import (
+from yolo_pipeline.dataset.storage.base import (
     BoundedReads,
     FileInfo,
-    StorageError,
     bounded_map,
 )
-from yolo_pipeline.dataset.zip_reader import (
+from yolo_pipeline.dataset.storage.zip_reader import (
     DEFAULT_LIMITS,
     Span,
     ZipArchive,
@@ -54,59 +53,6 @@ class LocalZipFile:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
         return os.pread(self._fd, end - start, start)
-
-
-class S3ZipObject:
-    """``read_range`` over one S3 object: GetObject with a Range header, never a full GET.
-
-    Every read names the ETag seen by HeadObject (``IfMatch``), so an archive replaced
-    while it is read fails loudly instead of mixing two archives.
-    """
-
-    def __init__(self, bucket: str, key: str, client: Any | None = None) -> None:
-        if client is None:
-            from yolo_pipeline.aws import clients as aws
-
-            client = aws.client("s3")
-        self.client = client
-        self.bucket, self.key = bucket, key
-        self.uri = f"s3://{bucket}/{key}"
-        self.etag = ""
-
-    def _fail(self, exc: Exception) -> StorageError:
-
-        reason = error_summary(exc) if hasattr(exc, "response") else str(exc)
-        return StorageError(f"cannot read {self.uri}: {reason}")
-
-    def size(self) -> int:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self.key)
-        except (ClientError, BotoCoreError) as exc:
-            raise self._fail(exc) from exc
-        self.etag = str(head.get("ETag", ""))
-        return int(head["ContentLength"])
-
-    def read_range(self, start: int, end: int) -> bytes:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if end <= start:
-            return b""
-        kwargs: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.key,
-            "Range": f"bytes={start}-{end - 1}",
-        }
-        if self.etag:
-            kwargs["IfMatch"] = self.etag
-        try:
-            response = self.client.get_object(**kwargs)
-            with response["Body"] as body:
-                data: bytes = body.read()
-        except (ClientError, BotoCoreError) as exc:
-            raise self._fail(exc) from exc
-        return data
 
 
 class ZipSource(Protocol):
@@ -185,16 +131,3 @@ class ZipStorage(BoundedReads):
             max_workers or self.read_workers,
         ):
             yield from results
-
-
-def open_zip(location: str, client: Any | None = None) -> ZipStorage:
-    """``ZipStorage`` for a local ``.zip`` path or an ``s3://bucket/key.zip`` URI."""
-    if location.startswith("s3://"):
-        from yolo_pipeline.dataset.storage import split_s3_uri
-
-        bucket, key = split_s3_uri(location)
-        return ZipStorage(S3ZipObject(bucket, key, client=client))
-    path = Path(location).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"{location} does not exist")
-    return ZipStorage(LocalZipFile(path))

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from yolo_pipeline.dataset.storage import FileTooLargeError, StorageError
+from yolo_pipeline.dataset.storage.base import FileTooLargeError, StorageError
 
 ReadRange = Callable[[int, int], bytes]
 
