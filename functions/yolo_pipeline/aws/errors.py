@@ -37,11 +37,11 @@ _HINTS = {
 
 
 def error_summary(exc: BaseException, limit: int = 300) -> str:
-    """``Code: message`` for a ClientError (a plain hint for the usual access errors), the
+    """``Code: message`` for a ClientError (``Code: hint`` for the usual access errors), the
     exception's type and text otherwise; bounded and inert."""
     code = error_code(exc)
     if code in _HINTS:
-        return _HINTS[code]
+        return f"{code}: {_HINTS[code]}"
     if code:
         message = error_message(exc, limit)
         return clean(f"{code}: {message}" if message != code else code, limit)
