@@ -16,7 +16,7 @@ from tests.unit.aws.test_hostile_emails import assert_sns_accepts
 from tests.unit.dataset.test_hostile_yaml import ALIAS_BOMB, DEEP
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email
-from yolo_pipeline.launcher.service import IDEMPOTENCY_TTL_SECONDS
+from yolo_pipeline.launcher.notices import IDEMPOTENCY_TTL_SECONDS
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 

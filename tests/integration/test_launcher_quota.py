@@ -24,8 +24,8 @@ from tests.support.launcher_world import (
     upload_event,
 )
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.launcher.notices import QUOTA_NOTICE_WINDOW_SECONDS
 from yolo_pipeline.launcher.s3_event import Upload, parse_upload
-from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 QUOTA_MESSAGE = (
