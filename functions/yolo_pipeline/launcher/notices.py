@@ -1,116 +1,123 @@
-"""Notice markers: one email (or one deferred check) per upload, however often SQS
-delivers the message, and a send that crashed is tried again.
+"""Notice markers: one email (or one deferred check) per upload and kind, however often
+SQS delivers the message; a send that crashed is tried again.
 
-A marker is a conditional PutItem (``claim``) before the send and a DeleteItem of our own
-claim (``release``) when the send failed, so the retry claims and sends again.
+Powertools' own idempotency does the bookkeeping: one persistence layer per marker kind,
+each with its own TTL and key prefix (``quota#...``, ``started#...``, ``settle#...``). A
+send that raises deletes its record, so the retry sends; one that returned is remembered
+for the kind's window, and a replay within it sends nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.aws.observability import logger
 
 # S3 -> EventBridge -> SQS deliver at least once, and SQS retries and DLQ redrives can
 # come hours or days later: remember a finished upload for a week.
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
-# A quota failure raises, so Powertools drops its record and SQS redelivers the message
-# (maxReceiveCount 3, 1.5 h apart, in template.yaml): without a marker one upload would
-# send 3 identical quota emails. One email per upload per window; a
-# redrive after the window that fails again emails again.
+# A quota failure raises, so Powertools drops the launch's record and SQS redelivers the
+# message (maxReceiveCount 3, 1.5 h apart, in template.yaml): without a marker one upload
+# would send 3 identical quota emails. One email per upload per window; a redrive after
+# the window that fails again emails again.
 QUOTA_NOTICE_WINDOW_SECONDS = 6 * 3600
-QUOTA_NOTICE_PREFIX = "quota#"
 # The start email has the same hazard the other way round: an attempt that created the
 # job but failed before its email went out (SNS error, timeout) is retried, gets
 # ResourceInUse, and must still send it; one that did send it leaves this marker. A job
-# name is unique forever, so the marker has no TTL: a replay months later (after the
-# idempotency record expired) meets ResourceInUse and the marker, and sends nothing.
-STARTED_NOTICE_PREFIX = "started#"
-STARTED_NOTICE_WINDOW: int | None = None
-# One deferred check per upload and attempt, however often SQS delivers the message.
-SETTLE_MARKER_PREFIX = "settle#"
+# name is unique forever, so the marker outlives any replay (after the launch's own record
+# expired, a replay meets ResourceInUse and the marker, and sends nothing).
+STARTED_NOTICE_WINDOW_SECONDS = 10 * 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    """A kind of marker: its key prefix and how long a sent notice is remembered."""
+
+    name: str
+    window_seconds: int
+
+
+QUOTA = NoticeKind("quota", QUOTA_NOTICE_WINDOW_SECONDS)
+STARTED = NoticeKind("started", STARTED_NOTICE_WINDOW_SECONDS)
+# One deferred check per upload and attempt; remembered past the longest settle wait.
+SETTLE = NoticeKind("settle", IDEMPOTENCY_TTL_SECONDS)
+
+
+def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """Idempotency response hook: a replayed result says the send did not run now."""
+    return {**response, "replayed": True} if isinstance(response, Mapping) else response
+
+
+def _run(marker: dict[str, str], send: Callable[[], object]) -> dict[str, bool]:
+    send()
+    return {"sent": True}
 
 
 class Notices:
-    """Markers in a DynamoDB table with partition key ``id`` and TTL ``expiration``."""
+    """``once(kind, marker, send)`` per kind, in the idempotency table (Powertools' schema)."""
 
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self.dynamodb = dynamodb
-        self.table = table
+    def __init__(self, dynamodb: Any, table: str, kinds: tuple[NoticeKind, ...]) -> None:
+        self.configs: dict[str, IdempotencyConfig] = {}
+        self._once: dict[str, Callable[..., dict[str, Any]]] = {}
+        for kind in kinds:
+            config = IdempotencyConfig(
+                expires_after_seconds=kind.window_seconds, response_hook=_replayed
+            )
+            layer = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
+            self.configs[kind.name] = config
+            self._once[kind.name] = idempotent_function(
+                _run,
+                data_keyword_argument="marker",
+                persistence_store=layer,
+                config=config,
+                key_prefix=kind.name,
+            )
 
-    def claim(
-        self,
-        marker_id: str,
-        now: float,
-        window_seconds: int | None,
-        status: str = "EMAIL_SENT",
-    ) -> int | None:
-        """Claim the right to send one email (``marker_id``, e.g. ``quota#<upload hash>``)
-        or one deferred check (``settle#<upload hash>#<attempt>``).
+    def register_lambda_context(self, context: Any) -> None:
+        """A send cut off by the Lambda timeout leaves its record in progress only until
+        the invocation's deadline, so the retry can send."""
+        for config in self.configs.values():
+            config.register_lambda_context(context)
 
-        Returns the claim's token (for :meth:`release`), or ``None`` when a live claim
-        exists. With a window, the TTL attribute ``expiration`` cleans the marker up, and
-        the condition also accepts an expired item because DynamoDB's TTL deletes lazily
-        (up to days later); with ``window_seconds=None`` the marker has no TTL and lasts
-        as long as the job name does (forever). If DynamoDB itself fails, the claim is
-        granted: a duplicate email beats a silent one.
+    def once(self, kind: NoticeKind, marker: dict[str, str], send: Callable[[], object]) -> bool:
+        """Run ``send`` unless this ``marker`` of ``kind`` ran within the kind's window;
+        ``True`` if it ran now. A failed ``send`` leaves no marker and raises.
+
+        If DynamoDB itself fails before the send, the send runs anyway: a duplicate email
+        beats a silent one.
         """
-        token = int(now * 1000)
-        item = {"id": {"S": marker_id}, "status": {"S": status}, "claim": {"N": str(token)}}
-        if window_seconds is not None:
-            item["expiration"] = {"N": str(int(now) + window_seconds)}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now))}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            logger.warning(
-                "Email marker not written; sending anyway",
-                extra={"marker": marker_id, "error": str(exc)},
-            )
-        return token
+        steps: list[str] = []
 
-    def release(self, marker_id: str, token: int) -> None:
-        """Undo our claim (the email did not go out), so the next retry tries again."""
-        try:
-            self.dynamodb.delete_item(
-                TableName=self.table,
-                Key={"id": {"S": marker_id}},
-                # Only our own claim: never a newer one from a concurrent delivery.
-                ConditionExpression="claim = :claim",
-                ExpressionAttributeValues={":claim": {"N": str(token)}},
-            )
-        except ClientError as exc:
-            # The caller re-raises the send's error; a stuck claim only costs one email.
-            logger.warning(
-                "Email marker not released", extra={"marker": marker_id, "error": str(exc)}
-            )
+        def tracked() -> object:
+            steps.append("attempted")
+            result = send()
+            steps.append("sent")
+            return result
 
-    def once(
-        self,
-        marker_id: str,
-        now: float,
-        window_seconds: int | None,
-        send: Callable[[], object],
-        status: str = "EMAIL_SENT",
-    ) -> bool:
-        """Run ``send`` unless ``marker_id`` says it ran within the window; ``True`` if it
-        ran. A failed ``send`` releases the claim and raises."""
-        token = self.claim(marker_id, now, window_seconds, status)
-        if token is None:
-            return False
         try:
+            result = self._once[kind.name](marker=marker, send=tracked)
+        except IdempotencyPersistenceLayerError as exc:
+            if "sent" in steps:  # out, but not remembered: a replay may send it again
+                logger.warning("Notice sent but not recorded", extra={"kind": kind.name})
+                return True
+            if steps:
+                raise  # the send failed and its record could not be deleted: retry
+            logger.warning(
+                "Notice marker not written; sending anyway",
+                extra={"kind": kind.name, "error": str(exc)},
+            )
             send()
-        except Exception:
-            self.release(marker_id, token)
-            raise
-        return True
+            return True
+        return not result.get("replayed", False)

@@ -41,7 +41,9 @@ from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.model_source import choose_model
 from yolo_pipeline.launcher.notices import (
     IDEMPOTENCY_TTL_SECONDS,
-    SETTLE_MARKER_PREFIX,
+    QUOTA,
+    SETTLE,
+    STARTED,
     Notices,
 )
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
@@ -78,14 +80,13 @@ class Launcher:
         self.sqs = sqs or aws.client("sqs")
         dynamodb = dynamodb or aws.client("dynamodb")
         self.clock: Callable[[], float] = time.time  # replaceable in tests (redrive later)
-        self.notices = Notices(dynamodb, settings.idempotency_table)
+        self.notices = Notices(dynamodb, settings.idempotency_table, (QUOTA, STARTED, SETTLE))
         self.starter = JobStarter(
             settings,
             region=self.region,
             sagemaker=self.sagemaker,
             notices=self.notices,
             send=self.send,
-            clock=lambda: self.clock(),
         )
         self.idempotency_config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -149,6 +150,8 @@ class Launcher:
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": parsed.reason}
         attempt = attempt or Attempt()
+        if context is not None:
+            self.notices.register_lambda_context(context)
         logger.append_keys(
             dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
         )
@@ -182,15 +185,14 @@ class Launcher:
         """Send the same event back to LaunchQueue with a delay; once per attempt.
 
         Duplicate deliveries of one message would otherwise double the deferred messages
-        at every round: the first copy claims ``settle#<upload>#<attempt>`` and sends, the
-        others stop here. The claim is released if the send fails, so the retry sends.
+        at every round: the first copy marks ``settle#`` (upload, attempt) and sends, the
+        others stop here. No mark stays if the send fails, so the retry sends.
         """
         now = self.clock()
         following = attempt.next(now)
         # Counted from now, not from before the listing: a busy folder's listing takes a while.
         delay = defer_seconds(decision.quiet_at, now, self.settings.settle_seconds)
-        marker = f"{SETTLE_MARKER_PREFIX}{upload.identity_hash()}#{following.number}"
-        window = self.settings.max_settle_seconds + IDEMPOTENCY_TTL_SECONDS
+        marker = {"upload": upload.identity_hash(), "attempt": str(following.number)}
 
         def send() -> None:
             self.sqs.send_message(
@@ -200,7 +202,7 @@ class Launcher:
                 MessageAttributes=following.to_message_attributes(),
             )
 
-        if not self.notices.once(marker, now, window, send, status="DEFERRED"):
+        if not self.notices.once(SETTLE, marker, send):
             logger.info("Deferred check already sent by another delivery")
             metrics.add_metric(name="DeferralSuppressed", unit=MetricUnit.Count, value=1)
             return False

@@ -27,20 +27,13 @@ from yolo_pipeline.launcher.job_request import (
     with_dataset_name,
 )
 from yolo_pipeline.launcher.model_source import ModelChoice
-from yolo_pipeline.launcher.notices import (
-    QUOTA_NOTICE_PREFIX,
-    QUOTA_NOTICE_WINDOW_SECONDS,
-    STARTED_NOTICE_PREFIX,
-    STARTED_NOTICE_WINDOW,
-    Notices,
-)
+from yolo_pipeline.launcher.notices import QUOTA, STARTED, NoticeKind, Notices
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 
 
 class JobStarter:
-    """Starts one validated upload's job; ``send`` publishes an email, ``clock`` is the
-    launcher's (tests move it)."""
+    """Starts one validated upload's job; ``send`` publishes an email."""
 
     def __init__(
         self,
@@ -50,14 +43,12 @@ class JobStarter:
         sagemaker: Any,
         notices: Notices,
         send: Callable[[Email], object],
-        clock: Callable[[], float],
     ) -> None:
         self.settings = settings
         self.region = region
         self.sagemaker = sagemaker
         self.notices = notices
         self.send = send
-        self.clock = clock
         self.image_guard = ImageGuard(settings.training_image_repository_uri)
 
     def start(
@@ -87,7 +78,6 @@ class JobStarter:
         )
         if waited is not None:
             started_email = with_still_changing_note(started_email, waited)
-        marker = STARTED_NOTICE_PREFIX + up.identity_hash()
         try:
             self.sagemaker.create_training_job(**request)
         except ClientError as exc:
@@ -96,7 +86,7 @@ class JobStarter:
             # Same upload, same name: an earlier attempt created the job. Send its start
             # email unless that attempt got as far as sending it.
             logger.info("Training job already exists", extra={"error": error_message(exc)})
-            sent = self._send_once(marker, STARTED_NOTICE_WINDOW, started_email)
+            sent = self._send_once(STARTED, up, started_email)
             return {
                 "status": "already_started",
                 "dataset": dataset_uri,
@@ -107,7 +97,7 @@ class JobStarter:
             "Training job created",
             extra={"instance_type": options.instance_type, "spot": options.spot},
         )
-        self._send_once(marker, STARTED_NOTICE_WINDOW, started_email)
+        self._send_once(STARTED, up, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
 
@@ -139,8 +129,8 @@ class JobStarter:
             logger.warning("Quota reached", extra={"error": message})
             metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)
             self._send_once(
-                QUOTA_NOTICE_PREFIX + up.identity_hash(),
-                QUOTA_NOTICE_WINDOW_SECONDS,
+                QUOTA,
+                up,
                 render_quota(
                     dataset_uri=dataset_uri,
                     job_name=name,
@@ -204,9 +194,10 @@ class JobStarter:
         metrics.add_metric(name="ImageMissing", unit=MetricUnit.Count, value=1)
         return {"status": "no_image", "dataset": dataset_uri, "job_name": name}
 
-    def _send_once(self, marker_id: str, window_seconds: int | None, email: Email) -> bool:
-        """Send ``email`` unless ``marker_id`` says it went out within the window."""
-        sent = self.notices.once(marker_id, self.clock(), window_seconds, lambda: self.send(email))
+    def _send_once(self, kind: NoticeKind, up: Upload, email: Email) -> bool:
+        """Send ``email`` unless this upload's notice of ``kind`` went out already."""
+        marker = {"upload": up.identity_hash()}
+        sent = self.notices.once(kind, marker, lambda: self.send(email))
         if not sent:
             logger.info("Email already sent for this upload; not repeating it")
             metrics.add_metric(name="EmailSuppressed", unit=MetricUnit.Count, value=1)
