@@ -145,7 +145,7 @@ class _World:
         aws.client("sagemaker").meta.events.register(
             "before-call.sagemaker.CreateTrainingJob", created
         )
-        from yolo_pipeline.launcher import service
+        from yolo_pipeline.launcher import settle_io as service
 
         decide = service.decide
 
@@ -278,7 +278,7 @@ def any_order_seconds(
                 if rel == "data.yaml":
                     world.enqueue(key, etag.strip('"'))
             last_written = time.perf_counter()
-        from yolo_pipeline.launcher.service import _stamps
+        from yolo_pipeline.launcher.settle_io import stamps as _stamps
 
         start = time.perf_counter()
         sum(1 for _ in _stamps(world.aws.client("s3"), BUCKET, "datasets/bench/"))

@@ -16,7 +16,10 @@ from tests.unit.aws.test_hostile_emails import assert_sns_accepts
 from tests.unit.dataset.test_hostile_yaml import ALIAS_BOMB, DEEP
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email
-from yolo_pipeline.launcher.service import IDEMPOTENCY_TTL_SECONDS
+from yolo_pipeline.launcher.notices import (
+    IDEMPOTENCY_TTL_SECONDS,
+    STARTED_NOTICE_WINDOW_SECONDS,
+)
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 
@@ -139,7 +142,8 @@ def test_a_replay_after_the_idempotency_window_does_not_email_again(
     assert len(launcher_world.emails()) == 1
     marker = aws.client("dynamodb").scan(TableName=TABLE)["Items"]
     started = next(m for m in marker if m["id"]["S"].startswith("started#"))
-    assert "expiration" not in started  # no TTL: it lasts as long as the job name
+    # Kept for years: as long as a job name matters.
+    assert int(started["expiration"]["N"]) >= start + STARTED_NOTICE_WINDOW_SECONDS - 60
 
 
 @pytest.mark.parametrize(

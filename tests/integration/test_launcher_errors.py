@@ -19,7 +19,7 @@ from tests.support.launcher_world import (
     upload_event,
 )
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.launcher.service import DatasetUnreadableError
+from yolo_pipeline.launcher.check import DatasetUnreadableError
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 

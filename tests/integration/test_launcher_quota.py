@@ -21,11 +21,11 @@ from tests.support.launcher_world import (
     BUCKET,
     TABLE,
     LauncherWorld,
+    powertools_time,
     upload_event,
 )
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.launcher.s3_event import Upload, parse_upload
-from yolo_pipeline.launcher.service import QUOTA_NOTICE_WINDOW_SECONDS
+from yolo_pipeline.launcher.notices import QUOTA_NOTICE_WINDOW_SECONDS
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x"
 QUOTA_MESSAGE = (
@@ -52,9 +52,10 @@ class Clock:
 
 
 @pytest.fixture
-def clock(launcher_world: LauncherWorld) -> Clock:
+def clock(launcher_world: LauncherWorld, monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     launcher_world.module.launcher.clock = fake
+    powertools_time(monkeypatch, fake)  # the notice markers' windows run on it too
     return fake
 
 
@@ -62,10 +63,10 @@ def _event(sequencer: str = "0062E99A88DC407460") -> dict[str, Any]:
     return upload_event("datasets/shapes/data.yaml", sequencer=sequencer)
 
 
-def _upload_hash(event: dict[str, Any]) -> str:
-    upload = parse_upload(event, "datasets/")
-    assert isinstance(upload, Upload)
-    return upload.identity_hash()
+def _quota_markers() -> list[dict[str, Any]]:
+    """The quota notice markers in the idempotency table (one per upload)."""
+    items = aws.client("dynamodb").scan(TableName=TABLE)["Items"]
+    return [item for item in items if item["id"]["S"].startswith("quota#")]
 
 
 def _quota_emails(world: LauncherWorld) -> list[dict[str, Any]]:
@@ -97,9 +98,7 @@ def test_three_attempts_of_one_upload_raise_three_times_and_email_once(
     assert len(launcher_world.requests) == 3  # every attempt asked SageMaker again
     (email,) = launcher_world.emails()
     assert email["subject"] == "[yolo] Quota reached: shapes"
-    item = aws.client("dynamodb").get_item(
-        TableName=TABLE, Key={"id": {"S": "quota#" + _upload_hash(event)}}
-    )["Item"]
+    (item,) = _quota_markers()
     assert int(item["expiration"]["N"]) == int(start) + QUOTA_NOTICE_WINDOW_SECONDS
     sagemaker_stub.assert_no_pending_responses()
 
@@ -162,9 +161,7 @@ def test_a_failed_publish_releases_the_marker_so_the_retry_emails(
         with pytest.raises(ClientError, match="SNS is down"):
             launcher_world.invoke(event, lambda_context)
     assert launcher_world.emails() == []
-    assert "Item" not in aws.client("dynamodb").get_item(
-        TableName=TABLE, Key={"id": {"S": "quota#" + _upload_hash(event)}}
-    )
+    assert _quota_markers() == []
 
     _attempt_with_quota_error(launcher_world, sagemaker_stub, event, lambda_context)
     _attempt_with_quota_error(launcher_world, sagemaker_stub, event, lambda_context)
@@ -193,9 +190,7 @@ def test_dynamodb_failing_on_the_marker_still_sends_the_email(
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", fail_marker_puts)
     assert len(_quota_emails(launcher_world)) == 1
-    assert "Item" not in dynamodb.get_item(
-        TableName=TABLE, Key={"id": {"S": "quota#" + _upload_hash(_event())}}
-    )
+    assert _quota_markers() == []
 
 
 class _Http:

@@ -64,7 +64,7 @@ def test_a_zip_upload_starts_one_job_with_the_zip_as_its_channel(
     assert source["S3Uri"] == f"s3://{BUCKET}/datasets/shapes.zip"
     assert source["S3DataType"] == "S3Prefix"
     emails = launcher_world.emails()
-    assert [e["subject"] for e in emails] == ["[yolo] Training started: shapes.zip"]
+    assert [e["subject"] for e in emails] == ["[yolo] Training started: shapes"]
     assert f"s3://{BUCKET}/datasets/shapes.zip" in emails[0]["message"]
 
     # No full GET of the archive: every read is ranged, and together they are a sliver.
@@ -84,7 +84,7 @@ def test_a_broken_label_inside_a_zip_is_named_by_its_archive_path_and_line(
     assert result["status"] == "rejected"
     assert launcher_world.requests == []
     (email,) = launcher_world.emails()
-    assert email["subject"] == "[yolo] Dataset rejected: broken.zip"
+    assert email["subject"] == "[yolo] Dataset rejected: broken"
     assert f"broken/{LABEL}, line 2" in email["message"], email["message"]
 
 

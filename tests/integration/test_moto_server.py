@@ -76,7 +76,7 @@ def test_the_launcher_starts_a_folder_and_a_zip_job_against_the_server(
     uris = [r["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] for r in world.requests]
     assert uris == [f"s3://{BUCKET}/datasets/shapes/", f"s3://{BUCKET}/datasets/zipped.zip"]
     subjects = [e["subject"] for e in world.emails()]
-    assert subjects == ["[yolo] Training started: shapes", "[yolo] Training started: zipped.zip"]
+    assert subjects == ["[yolo] Training started: shapes", "[yolo] Training started: zipped"]
     jobs = aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
     assert len(jobs) == 2
 

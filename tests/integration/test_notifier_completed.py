@@ -211,7 +211,7 @@ def test_a_redelivery_registers_nothing_new(world: dict[str, Any]) -> None:
     # and past the idempotency record (e.g. it expired, or the email failed after
     # registering): the registry itself finds the job's package
     from yolo_pipeline.notifier.completed import registration
-    from yolo_pipeline.notifier.emails import merged_job
+    from yolo_pipeline.notifier.job_facts import merged_job
 
     job = merged_job(event["detail"], world["sagemaker"].jobs["yolo-pets-1111111111"])
     outcome = registration(world["sagemaker"], job, None, "yolo")
@@ -291,7 +291,7 @@ def test_a_refused_registry_is_reported_without_retrying(world: dict[str, Any]) 
 
 def test_a_late_redelivery_compares_with_older_models_only(world: dict[str, Any]) -> None:
     from yolo_pipeline.notifier.completed import registration
-    from yolo_pipeline.notifier.emails import merged_job
+    from yolo_pipeline.notifier.job_facts import merged_job
 
     jobs = {}
     for name, figure in (("yolo-pets-1111111111", 0.5), ("yolo-pets-2222222222", 0.6)):

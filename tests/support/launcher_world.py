@@ -7,6 +7,7 @@ import copy
 import importlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -180,6 +181,30 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+
+def powertools_time(monkeypatch: pytest.MonkeyPatch, now: Callable[[], float]) -> None:
+    """Make Powertools' idempotency (the launch record and the notice markers) read
+    ``now`` instead of the wall clock, so a test can jump past a marker's window."""
+    import datetime as real_dt
+    import types
+
+    from aws_lambda_powertools.utilities.idempotency import base
+    from aws_lambda_powertools.utilities.idempotency.persistence import (
+        base as persistence_base,
+    )
+    from aws_lambda_powertools.utilities.idempotency.persistence import datarecord, dynamodb
+
+    class _Datetime(real_dt.datetime):
+        @classmethod
+        def now(cls, tz: real_dt.tzinfo | None = None) -> _Datetime:
+            return cls.fromtimestamp(now(), tz)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(real_dt.__dict__)
+    shim.datetime = _Datetime  # type: ignore[attr-defined]
+    for module in (base, persistence_base, datarecord, dynamodb):
+        monkeypatch.setattr(module, "dt", shim)
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

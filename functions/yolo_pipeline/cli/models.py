@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code
-from yolo_pipeline.notifier.emails import dataset_name
+from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import (
     RegisteredModel,
     group_name,
@@ -88,7 +88,7 @@ def show_models(
     sagemaker = aws.client("sagemaker")
     try:
         if dataset:
-            groups = [group_name(prefix, dataset_name(dataset, dataset))]
+            groups = [group_name(prefix, dataset_name(dataset))]
         else:
             groups = pipeline_groups(sagemaker, prefix)
         found = {g: group_models(sagemaker, g, limit) for g in groups}

@@ -19,9 +19,11 @@ from yolo_pipeline.aws.email import (
     training_job_console_url,
     training_job_logs_url,
 )
-from yolo_pipeline.contract import ZIP_SUFFIX
+from yolo_pipeline.contract import DATASET_PREFIX, ZIP_SUFFIX
 from yolo_pipeline.dataset.validation.report import DatasetStats
 from yolo_pipeline.findings import Finding
+from yolo_pipeline.launcher.limits import FOLDER_MAX_LABEL_FILES
+from yolo_pipeline.names import dataset_name
 from yolo_pipeline.text import clean
 
 SUBJECT_PREFIX = "yolo"  # default tag; callers pass JOB_NAME_PREFIX, as the notifier does
@@ -86,10 +88,6 @@ def _hours(seconds: int) -> str:
     return f"{hours:g} h" if hours >= 1 else f"{seconds // 60} min"
 
 
-def _dataset_name(dataset_uri: str) -> str:
-    return dataset_uri.rstrip("/").rsplit("/", 1)[-1] or dataset_uri
-
-
 # Findings that mean "not there (yet)": a split folder or list that does not exist, a
 # split without images. After the wait for the upload to settle, these usually mean the
 # upload stopped half way rather than a wrong data.yaml.
@@ -123,6 +121,7 @@ def render_rejection(
     warnings: Sequence[Finding] = (),
     refused_by_sagemaker: bool = False,
     prefix: str = SUBJECT_PREFIX,
+    dataset_prefix: str = DATASET_PREFIX,
 ) -> Email:
     """The dataset (or its training request) cannot train: every problem and the fix."""
     if refused_by_sagemaker:
@@ -138,14 +137,10 @@ def render_rejection(
     )
     status = "Training request refused" if refused_by_sagemaker else "Dataset rejected"
     return Email(
-        subject=subject_line(prefix, status, _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, status, dataset_name(dataset_uri, dataset_prefix)),
         body=body_text(lines),
         attributes={"kind": "DatasetRejected", "dataset": dataset_uri},
     )
-
-
-# A folder's ceiling for one check (launcher/limits.py; here to keep emails import-light).
-FOLDER_MAX_LABEL_FILES = 1_000_000
 
 
 def _size_note(stats: DatasetStats, dataset_uri: str) -> list[str]:
@@ -221,7 +216,7 @@ def _class_line(stats: DatasetStats) -> str:
     return str(count)
 
 
-def render_started(
+def render_started(  # noqa: PLR0913 (keyword-only: one per fact the email states)
     *,
     dataset_uri: str,
     job_name: str,
@@ -235,6 +230,7 @@ def render_started(
     warnings: Sequence[Finding] = (),
     train_args: Mapping[str, str] | None = None,
     prefix: str = SUBJECT_PREFIX,
+    dataset_prefix: str = DATASET_PREFIX,
 ) -> Email:
     """Training started: the job, where it runs, the dataset summary and the links."""
     stats = stats or DatasetStats()
@@ -278,7 +274,7 @@ def render_started(
         "",
     )
     return Email(
-        subject=subject_line(prefix, "Training started", _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, "Training started", dataset_name(dataset_uri, dataset_prefix)),
         body=body_text(lines),
         attributes={"kind": "JobStarted", "dataset": dataset_uri, "job_name": job_name},
     )
@@ -306,6 +302,7 @@ def render_quota(
     message: str,
     allowed_instance_types: Sequence[str] = (),
     prefix: str = SUBJECT_PREFIX,
+    dataset_prefix: str = DATASET_PREFIX,
 ) -> Email:
     """CreateTrainingJob hit an account quota (often 0 for GPUs on new accounts)."""
     quota = quota_name(instance_type, spot)
@@ -345,7 +342,7 @@ def render_quota(
         ),
     ]
     return Email(
-        subject=subject_line(prefix, "Quota reached", _dataset_name(dataset_uri)),
+        subject=subject_line(prefix, "Quota reached", dataset_name(dataset_uri, dataset_prefix)),
         body=body_text(lines),
         attributes={"kind": "QuotaExceeded", "dataset": dataset_uri, "job_name": job_name},
     )
@@ -372,6 +369,7 @@ def render_no_image(
     image_uri: str,
     region: str,
     prefix: str = SUBJECT_PREFIX,
+    dataset_prefix: str = DATASET_PREFIX,
 ) -> Email:
     """The training image is not in the stack's ECR repository yet: how to build it."""
     lines = [
@@ -397,7 +395,9 @@ def render_no_image(
         "Nothing you uploaded was changed or deleted.",
     ]
     return Email(
-        subject=subject_line(prefix, "Training image missing", _dataset_name(dataset_uri)),
-        body="\n".join(lines) + "\n",
+        subject=subject_line(
+            prefix, "Training image missing", dataset_name(dataset_uri, dataset_prefix)
+        ),
+        body=body_text(lines),
         attributes={"kind": "ImageMissing", "dataset": dataset_uri, "job_name": job_name},
     )

@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
 from yolo_pipeline.contract import DATA_YAML, ZIP_SUFFIX
+from yolo_pipeline.names import dataset_name
 from yolo_pipeline.text import quote
 
 
@@ -61,8 +62,8 @@ class Upload:
         return f"s3://{self.bucket}/{self.folder}"
 
     def dataset_name(self, dataset_prefix: str) -> str:
-        """The folder path below the dataset prefix (``my set``, or ``team/set`` nested)."""
-        return self.folder.removeprefix(dataset_prefix).strip("/")
+        """The one dataset name (``my set``, ``team/set`` nested, ``cats`` for ``cats.zip``)."""
+        return dataset_name(self.key, dataset_prefix)
 
     def identity(self) -> dict[str, str]:
         """What makes this write unique; the idempotency payload and the job-name seed."""

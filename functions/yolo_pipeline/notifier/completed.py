@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics
-from yolo_pipeline.notifier.emails import dataset_name, dataset_uri, final_metrics, merged_job
+from yolo_pipeline.notifier.job_facts import dataset_name, dataset_uri, final_metrics, merged_job
 from yolo_pipeline.notifier.job_results import (
     JobResults,
     fetch_job_results,

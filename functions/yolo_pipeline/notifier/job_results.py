@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.contract import METRICS_JSON, OUTPUT_ARCHIVE
+from yolo_pipeline.errors import PipelineError
 
 MAX_ARCHIVE_BYTES = 8 * 1024 * 1024  # output/data holds metrics.json (and failure): KBs
 MAX_METRICS_BYTES = 1024 * 1024
@@ -28,7 +29,7 @@ MAX_MEMBERS = 64  # headers read before giving up on finding metrics.json
 MAX_SKIPPED_BYTES = 32 * 1024 * 1024  # decompressed bytes skipped (a gzip bomb stops here)
 
 
-class ResultsUnavailable(Exception):
+class ResultsUnavailable(PipelineError):
     """The archive holds no readable metrics.json; the message says why, for the email."""
 
 

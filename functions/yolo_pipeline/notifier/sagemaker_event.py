@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
+from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.text import quote
 
 SOURCE = "aws.sagemaker"
@@ -28,7 +29,7 @@ TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(PipelineError, ValueError):
     """The event is not a usable training-job state change (wrong shape or missing keys)."""
 
 

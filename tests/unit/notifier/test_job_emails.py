@@ -17,12 +17,9 @@ from hypothesis import strategies as st
 from tests.support.helpers import load_event
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import Email
-from yolo_pipeline.notifier.emails import (
-    METRIC_TABLE,
-    likely_fixes,
-    phase_durations,
-    render_job_email,
-)
+from yolo_pipeline.notifier.emails import METRIC_TABLE, render_job_email
+from yolo_pipeline.notifier.fixes import likely_fixes
+from yolo_pipeline.notifier.job_facts import phase_durations
 from yolo_pipeline.text import duration_text
 from yolo_pipeline.training.metric_line import METRIC_NAMES
 
@@ -297,7 +294,7 @@ def test_phase_durations_keep_spot_interruptions_visible() -> None:
 
 
 def test_a_zip_and_a_nested_folder_are_named_as_the_launcher_names_them() -> None:
-    from yolo_pipeline.notifier.emails import dataset_name
+    from yolo_pipeline.notifier.job_facts import dataset_name
 
     # The launcher's tag wins (a nested folder keeps its path), else a zip loses ".zip".
     tagged = {"Tags": [{"Key": "yolo:dataset-name", "Value": "team/set"}]}

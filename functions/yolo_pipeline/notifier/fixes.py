@@ -1,0 +1,62 @@
+"""Likely fixes for a job that did not complete, matched on SageMaker's failure reason."""
+
+from __future__ import annotations
+
+import re
+
+
+def likely_fixes(
+    status: str, secondary_status: str, failure_reason: str, instance_type: str, spot: bool
+) -> list[str]:
+    """Advice for the common causes, matched on the failure reason; empty when completed."""
+    if status == "Completed":
+        return []
+    reason = failure_reason.lower()
+    fixes: list[str] = []
+    kind = instance_type or "the instance type"
+    if "resourcelimitexceeded" in reason or "quota" in reason or "service limit" in reason:
+        usage = "spot training job usage" if spot else "training job usage"
+        fixes.append(
+            f"Quota: your account may not run {kind} (new accounts often have a quota of 0"
+            f" for GPU types). In Service Quotas > Amazon SageMaker, request an increase of"
+            f" '{kind} for {usage}', or pick another allowed instance type."
+        )
+    if re.search(r"cuda out of memory|outofmemoryerror|cuda error: out of memory", reason):
+        fixes.append(
+            "GPU out of memory: lower batch (e.g. halve it) or imgsz in training.yaml,"
+            " or choose an instance type with a bigger GPU."
+        )
+    elif re.search(r"exit code:? ?137|killed|memoryerror|oom", reason):
+        fixes.append(
+            "The container ran out of RAM: set cache: false and fewer workers in"
+            " training.yaml, or choose an instance type with more memory."
+        )
+    if re.search(r"data\.yaml|dataset|no labels|images not found|label", reason):
+        fixes.append(
+            "Dataset problem: run `yolo-pipeline validate <dataset URI>` and fix what it"
+            " reports, then upload data.yaml (or the zip) again to start a new job."
+        )
+    if secondary_status == "MaxRuntimeExceeded" or "maxruntimeexceeded" in reason:
+        fixes.append(
+            "Max runtime: raise the limit (sagemaker.max_runtime_hours in training.yaml, or"
+            " the MaxRuntimeHours stack parameter) or lower epochs, then upload data.yaml"
+            " (or the zip) again."
+        )
+    if secondary_status == "MaxWaitTimeExceeded" or "maxwaittimeexceeded" in reason:
+        fixes.append(
+            "Spot capacity: try again later, allow a longer wait, or turn spot off"
+            " (USE_SPOT=false) for this instance type."
+        )
+    if re.search(r"insufficientcapacity|capacityerror|insufficient capacity", reason):
+        fixes.append(f"No capacity for {kind} right now: try again later or another type.")
+    if "accessdenied" in reason or "not authorized" in reason:
+        fixes.append(
+            "Permissions: the SageMaker execution role cannot read the dataset or write the"
+            " output; redeploy the stack or check the bucket policy."
+        )
+    if status == "Stopped" and not secondary_status.startswith("Max"):
+        fixes.append(
+            "Someone stopped the job. Upload data.yaml (or the zip) again to start a new job."
+        )
+    fixes.append("Full details: the CloudWatch logs linked below (the end of the log).")
+    return fixes
