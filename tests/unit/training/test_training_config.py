@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from yolo_pipeline.cli.local import placeholder_settings
+from yolo_pipeline.local.placeholders import placeholder_settings
 from yolo_pipeline.training.config import SageMakerOptions, parse_training_config
 
 SETTINGS = dataclasses.replace(
