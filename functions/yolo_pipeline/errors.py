@@ -2,8 +2,8 @@
 
 Commands raise; ``cli.main`` alone turns an exception into an exit code, through each class's
 ``exit_code``: a ``UsageError`` (the command line was wrong: a path that does not exist, a bad
-option) exits 2, a ``DatasetProblem`` or ``JobProblem`` (the dataset or the job is what failed)
-exits 1.
+option) exits 2; a ``DatasetProblem``, ``JobProblem`` or ``AwsProblem`` (the dataset, the job
+or the call to AWS is what failed) exits 1.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ class DatasetProblem(PipelineError):
 
 class JobProblem(PipelineError):
     """A training run failed; the message says why. Exit 1."""
+
+
+class AwsProblem(PipelineError):
+    """An AWS call failed (credentials, region, a missing resource); the message says what to
+    check. Exit 1."""
 
 
 def exit_code(exc: PipelineError) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,11 +32,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
     path: str = args.path
     if not path.startswith("s3://") and not Path(path).expanduser().exists():
-        print(f"yolo-pipeline validate: {path} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"{path} does not exist")
     if path.startswith("s3://") and len(path) <= len("s3://"):
-        print(f"yolo-pipeline validate: {path} has no bucket name", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"{path} has no bucket name")
     report = validate_location(path)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
