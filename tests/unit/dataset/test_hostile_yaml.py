@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yolo_pipeline.local.placeholders import placeholder_settings
 from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
+from yolo_pipeline.local.placeholders import placeholder_settings
 from yolo_pipeline.safe_yaml import MAX_DEPTH, load
 from yolo_pipeline.training.config import parse_training_config
 
