@@ -65,7 +65,7 @@ def download_model(
     out: TextIO | None = None,
 ) -> int:
     """The ``download`` command; returns the exit code."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # CLI only: imported when a command shows progress
 
     out = out or sys.stdout
     if not JOB_NAME.match(job_name):

@@ -195,8 +195,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_status(args: argparse.Namespace) -> int:
-    import os
-
     if args.region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     return show_status(limit=args.limit, prefix=args.prefix)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, UsageError
 
@@ -26,8 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    # Imported when a command validates: the validator pulls in the image decoders.
     from yolo_pipeline.dataset.validation import validate_location
 
     path: str = args.path

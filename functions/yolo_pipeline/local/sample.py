@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import yaml
+
 from yolo_pipeline.contract import TRAINING_YAML
 from yolo_pipeline.local.errors import LocalRunError
 
@@ -15,8 +17,6 @@ SAMPLE_EPOCHS = 30  # mAP50 ~0.99 on the shapes sample; 15 epochs stop just afte
 def sample_training_yaml() -> str:
     """The sample's training.yaml: settings that learn on 2 CPU cores in about a minute
     (``sample_data.CPU_TRAIN_ARGS``); on SageMaker the same settings train on a GPU."""
-    import yaml
-
     from yolo_pipeline.dataset.sample import CPU_TRAIN_ARGS  # numpy/Pillow: only when asked
 
     train_args = yaml.safe_dump({**CPU_TRAIN_ARGS, "epochs": SAMPLE_EPOCHS}, sort_keys=False)
