@@ -15,7 +15,7 @@ from yolo_pipeline.aws import clients
 from yolo_pipeline.cli.download import download_model
 from yolo_pipeline.cli.main import main
 from yolo_pipeline.cli.models import show_models
-from yolo_pipeline.errors import UsageError
+from yolo_pipeline.errors import AwsProblem, JobProblem, UsageError
 from yolo_pipeline.notifier.registry import (
     create_package_request,
     metadata_properties,
@@ -123,8 +123,8 @@ def test_download_refuses_an_archive_that_escapes_its_folder(aws: None, tmp_path
     training_job("yolo-pets-1111111111", tar_gz({"../escaped.txt": b"x", "best.pt": b"w"}))
     out = io.StringIO()
     target = tmp_path / "model"
-    assert download_model("yolo-pets-1111111111", str(target), progress=False, out=out) == 1
-    assert "could not be unpacked safely" in out.getvalue()
+    with pytest.raises(JobProblem, match="could not be unpacked safely"):
+        download_model("yolo-pets-1111111111", str(target), progress=False, out=out)
     assert not (tmp_path / "escaped.txt").exists()
 
 
@@ -138,5 +138,6 @@ def test_download_never_overwrites(aws: None, tmp_path: Path) -> None:
 
 def test_download_of_an_unknown_job_is_an_error(aws: None, tmp_path: Path) -> None:
     out: Any = io.StringIO()
-    assert download_model("yolo-nope-1", str(tmp_path / "m"), progress=False, out=out) == 1
-    assert "cannot download the model of yolo-nope-1" in out.getvalue()
+    with pytest.raises(AwsProblem, match="cannot download the model of yolo-nope-1"):
+        download_model("yolo-nope-1", str(tmp_path / "m"), progress=False, out=out)
+    assert main(["download", "yolo-nope-1", str(tmp_path / "m"), "--no-progress"]) == 1

@@ -16,6 +16,7 @@ import pytest
 from yolo_pipeline.cli.main import main
 from yolo_pipeline.cli.upload import upload_dataset
 from yolo_pipeline.dataset.sample import make_shapes_dataset
+from yolo_pipeline.errors import PipelineError, exit_code
 
 BUCKET = "yolo-datasets-123456789012"
 DEST = f"s3://{BUCKET}/datasets/shapes/"
@@ -44,7 +45,11 @@ def _uploaded(s3: Any) -> dict[str, bytes]:
 
 def _upload(root: Path, **kwargs: Any) -> tuple[int, str]:
     out = io.StringIO()
-    code = upload_dataset(root, DEST, out=out, progress=False, **kwargs)
+    try:
+        code = upload_dataset(root, DEST, out=out, progress=False, **kwargs)
+    except PipelineError as exc:  # as cli.main reports it
+        print(f"error: {exc}", file=out)
+        code = exit_code(exc)
     return code, out.getvalue()
 
 

@@ -168,4 +168,6 @@ def test_cli_status(sm: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--limit", "2", "--region", "us-east-1"]) == 0
     out = capsys.readouterr().out
     assert "yolo-birds-0123456789" in out and "yolo-cats" not in out
-    assert main(["status", "--limit", "0"]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse: a usage error
+        main(["status", "--limit", "0"])
+    assert exc.value.code == 2

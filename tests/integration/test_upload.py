@@ -13,18 +13,18 @@ import pytest
 from botocore.exceptions import ClientError
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.cli.upload import (
+from yolo_pipeline.cli.upload import upload_dataset
+from yolo_pipeline.dataset.sample import make_shapes_dataset
+from yolo_pipeline.errors import PipelineError, exit_code
+from yolo_pipeline.upload.destination import parse_destination, prefix_note
+from yolo_pipeline.upload.errors import UploadError
+from yolo_pipeline.upload.etag import (
     LocalFile,
     RemoteObject,
-    UploadError,
     hash_file,
     is_unchanged,
-    parse_destination,
-    prefix_note,
     transfer_config,
-    upload_dataset,
 )
-from yolo_pipeline.dataset.sample import make_shapes_dataset
 
 BUCKET = "datasets-bucket"
 DEST = f"s3://{BUCKET}/datasets/shapes/"
@@ -87,7 +87,11 @@ def record(fail_on: set[str] | None = None) -> Recorder:
 def run(path: Path, dest: str = DEST, **kwargs: Any) -> tuple[int, str]:
     out = io.StringIO()
     kwargs.setdefault("progress", False)
-    code = upload_dataset(path, dest, out=out, **kwargs)
+    try:
+        code = upload_dataset(path, dest, out=out, **kwargs)
+    except PipelineError as exc:  # as cli.main reports it
+        print(f"error: {exc}", file=out)
+        code = exit_code(exc)
     return code, out.getvalue()
 
 
@@ -220,7 +224,7 @@ def test_objects_not_in_the_folder_are_reported_never_deleted(s3: Any, dataset: 
 def test_missing_bucket_is_a_clear_error(aws: None, dataset: Path) -> None:
     code, out = run(dataset, dest="s3://no-such-bucket-here/datasets/shapes/")
     assert code == 1
-    assert "NoSuchBucket" in out and "bucket name" in out
+    assert "bucket does not exist" in out and "bucket name" in out
 
 
 @pytest.mark.parametrize(
@@ -273,4 +277,6 @@ def test_cli_upload_with_progress_bars(
     assert "yolo-pipeline status" in captured.out
     assert "bytes" in captured.err  # tqdm's byte bar
     assert remote_keys(s3) == local_keys(dataset)
-    assert main(["upload", str(dataset), DEST, "--concurrency", "0"]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse: a usage error
+        main(["upload", str(dataset), DEST, "--concurrency", "0"])
+    assert exc.value.code == 2

@@ -16,7 +16,10 @@ from tests.support.dataset_factory import detect_dataset
 from tests.support.zip_factory import write_zip
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.cli.main import main
-from yolo_pipeline.cli.upload import UploadError, parse_zip_destination, upload_dataset
+from yolo_pipeline.cli.upload import upload_dataset
+from yolo_pipeline.errors import PipelineError, exit_code
+from yolo_pipeline.upload.destination import parse_zip_destination
+from yolo_pipeline.upload.errors import UploadError
 
 BUCKET = "datasets-bucket"
 KEY = "datasets/shapes.zip"
@@ -46,7 +49,11 @@ def archive(tmp_path: Path) -> Path:
 def run(path: Path, dest: str = DEST, **kwargs: Any) -> tuple[int, str]:
     out = io.StringIO()
     kwargs.setdefault("progress", False)
-    code = upload_dataset(path, dest, out=out, config=SMALL_PARTS, **kwargs)
+    try:
+        code = upload_dataset(path, dest, out=out, config=SMALL_PARTS, **kwargs)
+    except PipelineError as exc:  # as cli.main reports it
+        print(f"error: {exc}", file=out)
+        code = exit_code(exc)
     return code, out.getvalue()
 
 

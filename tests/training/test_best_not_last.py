@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.helpers import load_event
 from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
-from yolo_pipeline.cli.local import final_metric_list
+from yolo_pipeline.local.records import final_metric_list
 from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.notifier.job_results import parse_job_results
 from yolo_pipeline.training.metric_line import parse_metric_lines

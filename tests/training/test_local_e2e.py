@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli.local import run_local, write_sample_dataset
+from yolo_pipeline.cli.local import run_local
 from yolo_pipeline.cli.main import main
+from yolo_pipeline.errors import DatasetProblem, JobProblem
+from yolo_pipeline.local.sample import write_sample_dataset
 
 
 def test_local_runs_every_stage_with_one_epoch(tmp_path: Path) -> None:
@@ -30,7 +32,8 @@ def test_local_runs_every_stage_with_one_epoch(tmp_path: Path) -> None:
     request = json.loads(request_json)
     assert request["HyperParameters"]["epochs"] == "1"
     assert request["TrainingJobName"].startswith("yolo-shapes-")
-    # The SageMaker layout and train.py's outputs.
+    # The SageMaker layout and the container's outputs, run as the image's entrypoint runs.
+    assert "-m yolo_pipeline.container train --sm-root" in text
     hyper = json.loads((workdir / "input" / "config" / "hyperparameters.json").read_text())
     assert hyper == request["HyperParameters"]
     assert (workdir / "input" / "data" / "dataset" / "data.yaml").is_file()
@@ -53,10 +56,10 @@ def test_local_stops_at_validation_with_the_rejection_email(tmp_path: Path) -> N
     (dataset / "labels" / "val" / "val_0001.txt").write_text("9 0.5 0.5 0.2 0.2\n")
     out = io.StringIO()
 
-    code = run_local(dataset, epochs=1, workdir=tmp_path / "run", out=out)
+    with pytest.raises(DatasetProblem, match="would start no job"):
+        run_local(dataset, epochs=1, workdir=tmp_path / "run", out=out)
 
     text = out.getvalue()
-    assert code == 1
     assert "val_0001.txt" in text
     assert "Subject: [yolo] Dataset rejected: shapes" in text
     assert "== 3/4" not in text and not (tmp_path / "run").exists()
@@ -64,7 +67,7 @@ def test_local_stops_at_validation_with_the_rejection_email(tmp_path: Path) -> N
 
 def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
     dataset = write_sample_dataset(tmp_path / "shapes", 4, 2, 64, 0)
-    # Passes validation (images are never decoded there), then train.py fails the way a
+    # Passes validation (images are never decoded there), then the container fails the way a
     # SageMaker job would: output/failure and exit 1. (A missing model is refused before
     # training since issue 12.)
     (dataset / "training.yaml").write_text("model: yolo11n.yaml\nepochs: 1\n")
@@ -72,25 +75,34 @@ def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
         image.write_bytes(b"not an image")
     out = io.StringIO()
 
-    code = run_local(dataset, workdir=tmp_path / "run", out=out)
+    with pytest.raises(JobProblem, match="training failed"):
+        run_local(dataset, workdir=tmp_path / "run", out=out)
 
     text = out.getvalue()
-    assert code == 1, text[-2000:]
     assert "Subject: [yolo] Failed: shapes" in text
     assert "No valid images" in text.split("== 4/4", 1)[1]
 
 
 def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["local", str(tmp_path / "nope"), "--epochs", "1"]) == 2
-    assert main(["local", str(tmp_path), "--epochs", "0"]) == 2
-    assert main(["sample-dataset", str(tmp_path / "s"), "--train", "0"]) == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
+    for argv in (
+        ["local", str(tmp_path), "--epochs", "0"],
+        ["sample-dataset", str(tmp_path / "s"), "--train", "0"],
+    ):
+        with pytest.raises(SystemExit) as exc:  # argparse: a usage error
+            main(argv)
+        assert exc.value.code == 2
+        assert "must be at least 1" in capsys.readouterr().err
+    (tmp_path / "mine.txt").write_text("keep")
+    assert main(["sample-dataset", str(tmp_path)]) == 2  # not empty, not an earlier sample
+    assert "not an earlier sample" in capsys.readouterr().err
 
 
 def test_a_missing_model_is_refused_before_training(tmp_path: Path) -> None:
     dataset = write_sample_dataset(tmp_path / "shapes", 4, 2, 64, 0)
     (dataset / "training.yaml").write_text("model: yolo11x-missing.pt\nepochs: 1\n")
     out = io.StringIO()
-    assert run_local(dataset, workdir=tmp_path / "run", out=out) == 1
-    text = out.getvalue()
-    assert "error: model: yolo11x-missing.pt is not in" in text and "== 3/4" not in text
+    with pytest.raises(DatasetProblem, match=r"model: yolo11x-missing\.pt is not in"):
+        run_local(dataset, workdir=tmp_path / "run", out=out)
+    assert "== 3/4" not in out.getvalue()

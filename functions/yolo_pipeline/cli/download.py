@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import MODEL_ARCHIVE
-from yolo_pipeline.errors import UsageError
+from yolo_pipeline.errors import EXIT_OK, AwsProblem, JobProblem, UsageError
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -65,7 +65,7 @@ def download_model(
     out: TextIO | None = None,
 ) -> int:
     """The ``download`` command; returns the exit code."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # CLI only: imported when a command shows progress
 
     out = out or sys.stdout
     if not JOB_NAME.match(job_name):
@@ -81,19 +81,17 @@ def download_model(
         with tqdm(total=size, unit="B", unit_scale=True, desc="model", disable=not progress) as bar:
             s3.download_file(bucket, key, str(archive), Callback=bar.update)
     except (ClientError, BotoCoreError) as exc:
-        print(f"error: cannot download the model of {job_name}: {exc}", file=out)
-        return 1
+        raise AwsProblem(f"cannot download the model of {job_name}: {exc}") from exc
     try:
         names = unpack(archive, target, progress)
     except (tarfile.TarError, OSError) as exc:
-        print(f"error: {uri} could not be unpacked safely: {exc}", file=out)
-        return 1
+        raise JobProblem(f"{uri} could not be unpacked safely: {exc}") from exc
     finally:
         archive.unlink(missing_ok=True)
     print(f"Unpacked {len(names)} file(s) into {target}/", file=out)
     if (target / "best.pt").is_file():
         print(f"  best model: {target / 'best.pt'}", file=out)
-    return 0
+    return EXIT_OK
 
 
 # The command line: arguments, then the call above.

@@ -19,9 +19,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
+from yolo_pipeline.errors import EXIT_OK, AwsProblem, PipelineError, UsageError, exit_code
 from yolo_pipeline.imagebuild import remote
-from yolo_pipeline.imagebuild.context import DOCKERFILE, BuildContextError, zip_context
+from yolo_pipeline.imagebuild.context import DOCKERFILE, zip_context
 
 DEFAULT_STACK = "yolo-on-upload"
 DEFAULT_TAIL = 40
@@ -68,12 +68,8 @@ def run_image(args: argparse.Namespace) -> int:
             tail=max(args.tail, 0),
             out=sys.stdout,
         )
-    except (remote.ImageBuildError, BuildContextError) as exc:
-        print(f"yolo-pipeline image: {exc}", file=sys.stderr)
-        return EXIT_INVALID
     except (ClientError, BotoCoreError) as exc:
-        print(f"yolo-pipeline image: AWS said: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        raise AwsProblem(f"AWS said: {exc}") from exc
 
 
 def _configured_region() -> str:
@@ -91,7 +87,7 @@ def build_image(
     tail: int,
     out: TextIO,
 ) -> int:
-    """The whole remote build; returns the exit code (0 = pushed)."""
+    """The whole remote build: EXIT_OK when pushed; raises ImageBuildError when it failed."""
     targets = remote.build_targets(aws.client("cloudformation", region), stack_name)
     context = zip_context(root)
     print(
@@ -121,7 +117,7 @@ def build_image(
         for line in remote.failure_summary(build):
             print(line, file=out)
         print("See README, Deploy: 'When the image build fails'.", file=out)
-        return EXIT_INVALID
+        raise remote.ImageBuildError(f"build {build_id} ended {build.get('buildStatus')}")
     digest = remote.image_digest(aws.client("ecr", region), targets.repository_uri, tag)
     print(f"Image:  {targets.repository_uri}:{tag}", file=out)
     print(f"Digest: {digest}", file=out)
@@ -140,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(["image", *(sys.argv[1:] if argv is None else argv)])
     try:
         code: int = args.handler(args)
-    except UsageError as exc:
+    except PipelineError as exc:  # as cli.main maps them, without importing every command
         print(f"yolo-pipeline image: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
     return code
 
 

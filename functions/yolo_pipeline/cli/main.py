@@ -1,8 +1,9 @@
 """The ``yolo-pipeline`` command line: one module per command, each with ``register``.
 
 ``register(subparsers)`` adds the command's arguments and sets ``handler`` (a function
-``(args) -> exit code``); ``main`` dispatches and maps a ``UsageError`` to exit 2, in this
-one place. Exit codes: 0 success/valid, 1 invalid or failed, 2 usage error.
+``(args) -> exit code``). Commands raise; ``main`` dispatches and, in this one place, turns a
+``PipelineError`` into its message and exit code. Exit codes: 0 success/valid, 1 invalid or
+failed, 2 usage error (argparse exits 2 itself on a malformed command line), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from yolo_pipeline.cli import (
     upload,
     validate,
 )
-from yolo_pipeline.errors import EXIT_USAGE, UsageError
+from yolo_pipeline.errors import PipelineError, exit_code
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = (validate, upload, status, models, download, local, sample_dataset, image)
@@ -46,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except UsageError as exc:
+    except PipelineError as exc:
         print(f"yolo-pipeline {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

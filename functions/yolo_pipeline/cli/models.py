@@ -18,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code
+from yolo_pipeline.cli.arguments import int_in_range
+from yolo_pipeline.errors import EXIT_OK, AwsProblem
 from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import (
     RegisteredModel,
@@ -97,14 +99,12 @@ def show_models(
         if dataset and code == "ValidationException":  # SageMaker: the group does not exist
             found = {}
         else:
-            print(f"error: cannot read the model registry: {exc}", file=out)
-            return 1
+            raise AwsProblem(f"cannot read the model registry: {exc}") from exc
     except BotoCoreError as exc:
-        print(f"error: cannot read the model registry: {exc}", file=out)
-        return 1
+        raise AwsProblem(f"cannot read the model registry: {exc}") from exc
     if dataset and not any(found.values()):
         print(f"No registered models for dataset {dataset!r} ({groups[0]}).", file=out)
-        return 0
+        return EXIT_OK
     tables = [format_group(g, models) for g, models in found.items()]
     if not tables:
         print(
@@ -112,14 +112,14 @@ def show_models(
             "registered when its training job completes.",
             file=out,
         )
-        return 0
+        return EXIT_OK
     print("\n\n".join(tables), file=out)
     print(
         "\nApprove a version: aws sagemaker update-model-package --model-package-arn <ARN> "
         "--model-approval-status Approved",
         file=out,
     )
-    return 0
+    return EXIT_OK
 
 
 # The command line: arguments, then the call above.
@@ -133,16 +133,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "their versions: registration date, approval status, mAP and training job.",
     )
     p.add_argument("dataset", metavar="DATASET", nargs="?", help="a dataset name or its s3:// URI")
-    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="versions per dataset")
+    p.add_argument(
+        "--limit", type=int_in_range(1), default=DEFAULT_LIMIT, help="versions per dataset"
+    )
     p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
     p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
     p.set_defaults(handler=run_models)
 
 
 def run_models(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        print("yolo-pipeline models: --limit must be at least 1", file=sys.stderr)
-        return 2
     if args.region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     return show_models(args.dataset, prefix=args.prefix, limit=args.limit)

@@ -19,8 +19,9 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.cli.arguments import int_in_range
 from yolo_pipeline.contract import TAG_DATASET_URI
-from yolo_pipeline.errors import EXIT_USAGE
+from yolo_pipeline.errors import EXIT_OK, AwsProblem
 from yolo_pipeline.text import duration_column
 from yolo_pipeline.training.metric_line import headline_metric, task_of
 
@@ -160,13 +161,11 @@ def show_status(
     try:
         rows = list_jobs(aws.client("sagemaker"), prefix, limit)
     except (ClientError, BotoCoreError) as exc:
-        print(f"error: cannot list SageMaker training jobs: {exc}", file=out)
-        print(
+        raise AwsProblem(
+            f"cannot list SageMaker training jobs: {exc}\n"
             "Check your AWS credentials and region (AWS_REGION / --region): the jobs live in "
-            "the region the stack is deployed to.",
-            file=out,
-        )
-        return 1
+            "the region the stack is deployed to."
+        ) from exc
     if not rows:
         print(
             f"No training jobs named {prefix}-* in {aws.current_region()}. Upload a dataset "
@@ -174,9 +173,9 @@ def show_status(
             "JobNamePrefix.",
             file=out,
         )
-        return 0
+        return EXIT_OK
     print(format_table(rows), file=out)
-    return 0
+    return EXIT_OK
 
 
 # The command line: arguments, then the call above.
@@ -189,18 +188,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="List the newest SageMaker training jobs named <prefix>-* with status, "
         "secondary status, duration, final mAP and dataset.",
     )
-    p.add_argument("--limit", type=int, default=10, help="how many jobs (default 10)")
+    p.add_argument("--limit", type=int_in_range(1), default=10, help="how many jobs (default 10)")
     p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
     p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
     p.set_defaults(handler=run_status)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    import os
-
-    if args.limit < 1:
-        print("yolo-pipeline status: --limit must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
     if args.region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     return show_status(limit=args.limit, prefix=args.prefix)

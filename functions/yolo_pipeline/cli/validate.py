@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from pathlib import Path
 
-from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,17 +27,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    # Imported when a command validates: the validator pulls in the image decoders.
     from yolo_pipeline.dataset.validation import validate_location
 
     path: str = args.path
     if not path.startswith("s3://") and not Path(path).expanduser().exists():
-        print(f"yolo-pipeline validate: {path} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"{path} does not exist")
     if path.startswith("s3://") and len(path) <= len("s3://"):
-        print(f"yolo-pipeline validate: {path} has no bucket name", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"{path} has no bucket name")
     report = validate_location(path)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli.local import (
-    SAMPLE_MARKER,
-    LocalRunError,
-    Phase,
-    RunRecord,
-    check_workdir,
-    final_metric_list,
-    job_records,
-    write_sample_dataset,
-)
+from yolo_pipeline.local.errors import LocalRunError
+from yolo_pipeline.local.records import Phase, RunRecord, final_metric_list, job_records
+from yolo_pipeline.local.sample import SAMPLE_MARKER, write_sample_dataset
+from yolo_pipeline.local.stages import check_workdir
 from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.training.metric_line import format_metric_line
 
@@ -126,7 +120,7 @@ def test_sample_dataset_writes_training_yaml_and_regenerates(tmp_path: Path) -> 
 
 
 def test_sample_training_yaml_passes_the_launcher_checks(tmp_path: Path) -> None:
-    from yolo_pipeline.cli.local import placeholder_settings
+    from yolo_pipeline.local.placeholders import placeholder_settings
     from yolo_pipeline.training.config import parse_training_config
 
     root = write_sample_dataset(tmp_path / "s", 2, 1, 64, 0)

@@ -1,11 +1,11 @@
-"""Local mode's model choice offline (cli/local_model.py) and the label-scan record."""
+"""Local mode's model choice offline (local/model.py) and the label-scan record."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from yolo_pipeline.cli.local_model import choose_local_model
 from yolo_pipeline.container.label_scan import ScanRecord, corrupt_pairs
+from yolo_pipeline.local.model import choose_local_model
 from yolo_pipeline.training.tasks import requested_in_training_yaml
 
 

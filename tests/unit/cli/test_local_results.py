@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.support.helpers import load_event
 from tests.support.notifier_world import described_for
-from yolo_pipeline.cli.local import LOCAL_REGISTRY_NOTE, local_results
+from yolo_pipeline.local.stages import LOCAL_REGISTRY_NOTE, local_results
 from yolo_pipeline.notifier.emails import render_job_email
 
 

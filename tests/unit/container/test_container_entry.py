@@ -37,10 +37,12 @@ def test_train_py_is_thin_and_finds_the_package_through_the_install() -> None:
     assert "yolo_pipeline.container.entry" in imports
 
 
-def test_local_runs_this_train_py() -> None:
-    from yolo_pipeline.cli.local import TRAIN_SCRIPT
+def test_local_runs_the_entry_that_train_py_runs(tmp_path: Path) -> None:
+    from yolo_pipeline.container import __main__ as module_main
+    from yolo_pipeline.local.simulator import container_command
 
-    assert TRAIN_SCRIPT == TRAIN_PY
+    assert container_command(tmp_path)[1:3] == ["-m", "yolo_pipeline.container"]
+    assert module_main.main is entry.main
 
 
 def test_layout_is_the_sagemaker_contract(tmp_path: Path) -> None:

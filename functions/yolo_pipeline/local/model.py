@@ -2,6 +2,7 @@
 
 The job's rule (training.tasks, training.models) with this machine's weights folder standing
 in for the image's: ``$YOLO_WEIGHTS_DIR``, else ``training_image/weights/`` in the checkout.
+The training subprocess is given the same folder, so both read the weights from one place.
 When a pretrained weight is not there, local mode trains the matching architecture from
 scratch (``yolo11n-seg.pt`` -> ``yolo11n-seg.yaml``) and says so, instead of failing
 offline after validation. A ``.pt`` of the user's own is read from that folder too (the
@@ -17,12 +18,14 @@ from pathlib import Path
 from yolo_pipeline.training.models import read_model
 from yolo_pipeline.training.tasks import Task, architecture_for, default_model
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+# The editable install of a checkout: local -> yolo_pipeline -> functions -> the checkout.
+# An installed CLI without a checkout sets YOLO_WEIGHTS_DIR instead.
+CHECKOUT_WEIGHTS = Path(__file__).resolve().parents[3] / "training_image" / "weights"
 
 
 def local_weights_dir() -> Path:
-    """Where local mode (and train.py outside the image) looks for weights."""
-    return Path(os.environ.get("YOLO_WEIGHTS_DIR") or REPO_ROOT / "training_image" / "weights")
+    """Where local mode (and the container outside the image) looks for weights."""
+    return Path(os.environ.get("YOLO_WEIGHTS_DIR") or CHECKOUT_WEIGHTS)
 
 
 @dataclass(frozen=True)
