@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Time the pre-training image scan that issue 12 removed from train.py.
+"""Time the pre-training image scan that train.py no longer runs.
 
     .venv/bin/python benchmarks/label_scan.py [--images 2000] [--imgsz 640]
 
-Before issue 12, train.py ran Ultralytics' ``verify_image_label`` over every image/label pair
+Before, train.py ran Ultralytics' ``verify_image_label`` over every image/label pair
 (opening every image) before training, and Ultralytics then ran the same scan again when it
 built its datasets. Now the corrupt list is taken from Ultralytics' own scan
 (yolo_pipeline/container/label_scan.py), so the whole first pass is saved. This prints its

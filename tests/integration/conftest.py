@@ -6,10 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.launcher_world import Clock, LauncherWorld, make_launcher_world
-
-SETTLE_SECONDS = 60
-MAX_SETTLE_SECONDS = 3600
+from tests.support.launcher_world import (
+    MAX_SETTLE_SECONDS,
+    SETTLE_SECONDS,
+    Clock,
+    LauncherWorld,
+    make_launcher_world,
+)
 
 
 @pytest.fixture

@@ -25,6 +25,10 @@ REGION = "us-east-1"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}"
 QUEUE = "yolo-launch"
 
+# The settle rule as the settling tests run it: 60 s quiet, 1 h at most.
+SETTLE_SECONDS = 60
+MAX_SETTLE_SECONDS = 3600
+
 LAUNCHER_ENV = {
     "TRAINING_IMAGE_URI": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/yolo-training:latest",
     "SAGEMAKER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/yolo-on-upload-sagemaker",

@@ -7,7 +7,7 @@ ARNs, so the env vars a deploy would set can be fed to the real settings parser.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 ACCOUNT = "123456789012"
@@ -102,3 +102,12 @@ class Resolver:
             if key == "Condition":
                 return self.condition(arg)
         return {k: self.resolve(v) for k, v in value.items()}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role["Properties"].get("Policies", []):
+        yield from as_list(policy["PolicyDocument"]["Statement"])

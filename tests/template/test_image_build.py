@@ -9,8 +9,7 @@ from typing import Any
 import yaml
 
 from tests.support.helpers import ROOT
-from tests.template.resolve import Resolver
-from tests.template.test_policies import as_list, role_statements
+from tests.template.resolve import Resolver, as_list, role_statements
 from tests.template.tooling import SAM_BIN, tool, tool_env
 from yolo_pipeline.contract import (
     BUILD_PREFIX,

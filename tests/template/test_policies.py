@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.template.resolve import Resolver
+from tests.template.resolve import Resolver, as_list, role_statements
 from yolo_pipeline.aws.env import JOB_NAME_PREFIX_PATTERN
 from yolo_pipeline.launcher.image_guard import checked_image
 from yolo_pipeline.launcher.notices import QUOTA_NOTICE_WINDOW_SECONDS
@@ -72,15 +72,6 @@ ITEM_ACTIONS = [
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 ]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def role_statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for policy in role["Properties"].get("Policies", []):
-        yield from as_list(policy["PolicyDocument"]["Statement"])
 
 
 POLICY_DOCUMENT_TYPES = {
@@ -202,7 +193,7 @@ def test_launcher_permissions(resources: Resources) -> None:
     assert create["Resource"] == TRAINING_JOBS
     (tag,) = statements_with(resources, "StartTrainingFunction", "sagemaker:AddTags")
     assert as_list(tag["Action"]) == ["sagemaker:AddTags"] and tag["Resource"] == TRAINING_JOBS
-    # Datasets, and a HeadObject of the user's starting weights (issue 12).
+    # Datasets, and a HeadObject of the user's starting weights.
     gets = statements_with(resources, "StartTrainingFunction", "s3:GetObject")
     assert all(as_list(g["Action"]) == ["s3:GetObject"] for g in gets)
     assert [g["Resource"] for g in gets] == [
@@ -660,7 +651,7 @@ def test_outputs(rendered: dict[str, Any]) -> None:
     assert resolver.resolve(outputs["ImagePushCommand"]["Value"]).startswith("make image")
 
 
-# ------------------------------------------------------------ defence in depth (issue 13)
+# ------------------------------------------------------------ defence in depth
 
 
 def test_create_training_job_requires_isolation_and_an_allowed_instance_type(

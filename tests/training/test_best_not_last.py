@@ -3,7 +3,7 @@
 The last metric line (what SageMaker's FinalMetricDataList keeps) and metrics.json carry
 best.pt's final validation, equal to the table Ultralytics prints after "Validating
 best.pt", and the email shows that figure. Whether the best epoch is the last one depends
-on the machine's float rounding (issue 14 measured best 0.851 vs last 0.841; a run here had
+on the machine's float rounding (one measurement gave best 0.851 vs last 0.841; a run here had
 its best at epoch 30): the test holds either way. About a minute on 2 CPU cores.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.helpers import load_event
-from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
+from tests.support.training_run import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
 from yolo_pipeline.local.records import final_metric_list
 from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.notifier.job_results import parse_job_results

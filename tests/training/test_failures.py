@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
+from tests.support.training_run import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
 from yolo_pipeline.dataset.sample import make_shapes_dataset
 
 

@@ -1,4 +1,4 @@
-"""(issue 13) A `.txt` split list with bare relative lines trains what was validated.
+"""A `.txt` split list with bare relative lines trains what was validated.
 
 Ultralytics resolves such lines against the working directory (here the repo root, where
 no `images/` exists), so before the container wrote resolved copies this job failed.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.training.conftest import FAST_ARGS, run_train, sagemaker_layout
+from tests.support.training_run import FAST_ARGS, run_train, sagemaker_layout
 from yolo_pipeline.dataset.storage.local import LocalStorage
 from yolo_pipeline.dataset.validation import validate_dataset
 

@@ -69,7 +69,7 @@ def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
     dataset = write_sample_dataset(tmp_path / "shapes", 4, 2, 64, 0)
     # Passes validation (images are never decoded there), then the container fails the way a
     # SageMaker job would: output/failure and exit 1. (A missing model is refused before
-    # training since issue 12.)
+    # training, so the images are what fails here.)
     (dataset / "training.yaml").write_text("model: yolo11n.yaml\nepochs: 1\n")
     for image in (dataset / "images" / "train").iterdir():
         image.write_bytes(b"not an image")

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.training.conftest import (
+from tests.support.training_run import (
     FAST_ARGS,
     child_env,
     run_train,

@@ -1,4 +1,4 @@
-"""Segment and pose datasets train their own model and log their own metrics (issue 12);
+"""Segment and pose datasets train their own model and log their own metrics;
 a pickle planted as a checkpoint or a label cache never runs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.conftest import FAST_ARGS, retask_shapes, run_train, sagemaker_layout
+from tests.support.training_run import FAST_ARGS, retask_shapes, run_train, sagemaker_layout
 from yolo_pipeline.cli.local import run_local
 from yolo_pipeline.dataset.sample import make_shapes_dataset
 from yolo_pipeline.dataset.validation import validate_location

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.training.conftest import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
+from tests.support.training_run import FAST_ARGS, SageMakerRun, run_train, sagemaker_layout
 from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS, METRIC_NAMES, parse_metric_lines
 
 # 15 epochs end right at the jump (mAP50 ~0.65 on this sample); 20 reach ~0.82: margin over
@@ -58,7 +58,7 @@ def test_a_model_folder_holds_everything(trained: SageMakerRun) -> None:
 
 def test_a_metric_lines_parse_with_the_metric_definitions(trained: SageMakerRun) -> None:
     rows = parse_metric_lines(trained.log)
-    # one line per epoch, then best.pt's final validation (issue 14), which names best_epoch
+    # one line per epoch, then best.pt's final validation, which names best_epoch
     epochs, final = rows[:-1], rows[-1]
     assert [int(r["epoch"]) for r in epochs] == list(range(1, EPOCHS + 1))
     assert set(epochs[-1]) == set(METRIC_NAMES) - {"best_epoch"}

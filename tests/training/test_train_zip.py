@@ -7,8 +7,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from tests.support.training_run import FAST_ARGS, run_train, sagemaker_layout
 from tests.support.zip_factory import Raw, build_zip
-from tests.training.conftest import FAST_ARGS, run_train, sagemaker_layout
 from yolo_pipeline.dataset.sample import make_shapes_dataset
 
 

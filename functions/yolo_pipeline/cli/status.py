@@ -73,7 +73,7 @@ def job_row(
         duration = float(described["TrainingTimeInSeconds"])
     elif start is not None:  # still running: time since the instance started
         duration = ((end or now or datetime.now(UTC)) - start).total_seconds()
-    task = task_of(described.get("HyperParameters"))  # issue 12: the task's headline
+    task = task_of(described.get("HyperParameters"))  # the task's headline
     headline = headline_metric(task)
     return JobRow(
         name=str(described.get("TrainingJobName", "?")),

@@ -35,7 +35,7 @@ class Upload:
 
     @property
     def is_zip(self) -> bool:
-        """A ``<prefix><name>.zip`` upload: one object, complete by nature (issue 15)."""
+        """A ``<prefix><name>.zip`` upload: one object, complete by nature."""
         return self.key.endswith(ZIP_SUFFIX)
 
     @property

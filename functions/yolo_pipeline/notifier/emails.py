@@ -120,7 +120,7 @@ def render_job_email(
     spot = uses_spot(job)
 
     suffix = ""
-    headline = headline_metric(task_of(job.get("HyperParameters")))  # the task's (issue 12)
+    headline = headline_metric(task_of(job.get("HyperParameters")))  # the task's
     if what.status == "Completed" and headline in metrics:
         suffix = f"{headline_label(headline)} {metrics[headline]:.3f}"
     subject = subject_line(prefix, what.label, name, suffix)
@@ -190,7 +190,7 @@ def _metrics_section(
         epochs = f"{run}" + (f" of {planned} planned" if planned else "")
     else:
         epochs = "not reported" + (f" ({planned} planned)" if planned else "")
-    table = quality_names(task_of(job.get("HyperParameters")))  # the task's (issue 12)
+    table = quality_names(task_of(job.get("HyperParameters")))  # the task's
     if not any(metric in metrics for _, metric in table):
         return [f"{title} none reported.", f"Epochs run: {epochs}"]
     width = max(10, *(len(label) for label, _ in table))

@@ -1,10 +1,9 @@
-"""Emails always go out (issue 13): bounded, no control characters from users or events,
+"""Emails always go out: bounded, no control characters from users or events,
 subjects SNS accepts, and a job-email renderer that is total."""
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.helpers import load_event
+from tests.support.hostile import assert_sns_accepts
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import BODY_MAX_BYTES, Email, subject_line
 from yolo_pipeline.dataset.validation import DatasetStats
@@ -22,17 +22,7 @@ from yolo_pipeline.notifier.emails import render_job_email
 from yolo_pipeline.notifier.sagemaker_event import MalformedEvent, parse_state_change
 from yolo_pipeline.text import quote
 
-SNS_MAX_BYTES = 256 * 1024
 INJECTION = "cats\r\nURGENT: sign in at https://evil.example/\x1b[2J\x00"
-
-
-def assert_sns_accepts(email: Email) -> None:
-    """SNS's rules: subject ASCII, < 100 chars, no control characters; message < 256 KB."""
-    assert email.subject.isascii() and len(email.subject) < 100
-    assert all(" " <= c < "\x7f" for c in email.subject), repr(email.subject)
-    size = len(email.body.encode("utf-8")) + len(json.dumps(email.attributes))
-    assert size < SNS_MAX_BYTES
-    assert not any(c in email.body for c in "\x00\x1b\r")
 
 
 def _body_lines(email: Email) -> list[str]:

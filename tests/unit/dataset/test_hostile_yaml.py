@@ -11,24 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.hostile import ALIAS_BOMB, DEEP
 from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
 from yolo_pipeline.safe_yaml import MAX_DEPTH, load
 from yolo_pipeline.training.config import SageMakerDefaults, parse_training_config
 
 # The template's default bounds, as `yolo-pipeline local` uses them.
 SETTINGS = SageMakerDefaults()
-# 308 bytes that expand to ~4 GB when composed with aliases (the red team's file).
-ALIAS_BOMB = (
-    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-)
+
+
 T = TypeVar("T")
-DEEP = "epochs: " + "[" * 5000 + "]" * 5000 + "\n"
 
 
 def _bounded(fn: Callable[..., T], *args: Any) -> T:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.support.helpers import load_event
+from tests.support.hostile import as_text
 from tests.support.notifier_world import described_for
-from tests.unit.notifier.test_job_emails import as_text
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.notifier.email_sections import ALL_CLASSES_MAX, WORST_AND_BEST
 from yolo_pipeline.notifier.emails import render_job_email

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.helpers import load_event
+from tests.support.hostile import as_text
 from tests.support.notifier_world import described_for
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.notifier.emails import METRIC_TABLE, render_job_email
@@ -24,11 +25,6 @@ from yolo_pipeline.text import duration_text
 from yolo_pipeline.training.metric_line import METRIC_NAMES
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def as_text(email: Email) -> str:
-    attributes = ", ".join(f"{k}={v}" for k, v in sorted(email.attributes.items()))
-    return f"Subject: {email.subject}\nAttributes: {attributes}\n\n{email.body}"
 
 
 def render(event_name: str, described: dict[str, Any] | None = None, **kw: Any) -> Email:

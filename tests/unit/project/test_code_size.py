@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 MAX_LINES = 80
-# Functions still waiting to be split: none left (issue 10). Keep it that way.
+# Functions still waiting to be split: none left. Keep it that way.
 PENDING: set[str] = set()
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the training tier: a SageMaker-shaped folder and train.py as a real process."""
+"""The training tier's helpers: a SageMaker-shaped folder and train.py as a real process."""
 
 from __future__ import annotations
 

@@ -17,11 +17,15 @@ from botocore.stub import Stubber
 
 from tests.support.dataset_factory import detect_dataset, without, write_local
 from tests.support.helpers import FakeLambdaContext, load_event
-from tests.support.launcher_world import BUCKET, Clock, LauncherWorld, upload_event
+from tests.support.launcher_world import (
+    BUCKET,
+    SETTLE_SECONDS,
+    Clock,
+    LauncherWorld,
+    upload_event,
+)
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.launcher.settle import ATTEMPT_ATTRIBUTE
-
-from .conftest import SETTLE_SECONDS
 
 PREFIX = "datasets/shapes/"
 KEY = PREFIX + "data.yaml"

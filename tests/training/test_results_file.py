@@ -163,6 +163,6 @@ def test_segment_rows_carry_mask_figures() -> None:
 
 
 def test_the_results_module_is_pure() -> None:
-    source = Path(__file__).parents[3] / "functions/yolo_pipeline/container/results.py"
+    source = Path(__file__).parents[2] / "functions/yolo_pipeline/container/results.py"
     text = source.read_text(encoding="utf-8")
     assert "import ultralytics" not in text and "open(" not in text

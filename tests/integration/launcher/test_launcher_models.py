@@ -1,4 +1,4 @@
-"""The launcher picks the task and the model, and finds the user's weights (issue 12)."""
+"""The launcher picks the task and the model, and finds the user's weights."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CLI against hostile folders (issue 13): symlinks out of the folder, FIFOs and
+"""The CLI against hostile folders: symlinks out of the folder, FIFOs and
 unreadable files give one clear error line; nothing outside the folder is ever uploaded."""
 
 from __future__ import annotations

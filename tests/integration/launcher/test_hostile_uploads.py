@@ -1,4 +1,4 @@
-"""Hostile uploads against the launcher (issue 13): every one gets exactly one email that
+"""Hostile uploads against the launcher: every one gets exactly one email that
 SNS accepts (moto's SNS enforces the 256 KB limit), never a stack trace or silence."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from botocore.stub import Stubber
 
 from tests.support.dataset_factory import detect_dataset, put_s3, with_changes
 from tests.support.helpers import FakeLambdaContext, load_event
+from tests.support.hostile import ALIAS_BOMB, DEEP, assert_sns_accepts
 from tests.support.launcher_world import BUCKET, TABLE, LauncherWorld, upload_event
-from tests.unit.aws.test_hostile_emails import assert_sns_accepts
-from tests.unit.dataset.test_hostile_yaml import ALIAS_BOMB, DEEP
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.launcher.notices import (
