@@ -48,7 +48,8 @@ def _archive_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
     found: dict[tuple[int, int], tarfile.TarInfo] = {}
     for member in tar:
         parts = [p for p in member.name.split("/") if p not in ("", ".")]
-        if not member.isreg() or ".." in parts or not 1 <= len(parts) <= 2:
+        absolute = member.name.startswith(("/", "\\"))
+        if not member.isreg() or absolute or ".." in parts or not 1 <= len(parts) <= 2:
             continue
         if parts[-1] in WEIGHT_NAMES:
             found.setdefault((WEIGHT_NAMES.index(parts[-1]), len(parts)), member)

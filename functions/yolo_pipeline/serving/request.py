@@ -14,6 +14,7 @@ import binascii
 import io
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,9 +98,13 @@ def picture(data: bytes, declared: str, max_pixels: int = MAX_PIXELS) -> Picture
         expected = {JPEG: "a JPEG", PNG: "a PNG"}.get(declared, "a JPEG or PNG")
         raise ServingError(f"the body is not {expected} image")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            found = _PIL_FORMATS.get(image.format or "")
+        with warnings.catch_warnings():  # our own pixel limit below is the one that counts
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                width, height = image.size
+                found = _PIL_FORMATS.get(image.format or "")
+    except Image.DecompressionBombError:
+        raise ServingError(f"the image has more than {max_pixels / 1e6:.0f} MP") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ServingError(f"the image cannot be read: {quote(str(exc), 120)}") from None
     if found != kind or width < 1 or height < 1:

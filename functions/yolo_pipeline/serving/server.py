@@ -106,7 +106,8 @@ class InferenceHandler(BaseHTTPRequestHandler):
         if length > limit:
             self._drain(length)
             raise PayloadTooLarge(
-                f"the body is {length / 2**20:.1f} MiB; at most {limit / 2**20:.1f} MiB are accepted"
+                f"the body is {length / 2**20:.1f} MiB; at most {limit / 2**20:.1f} MiB "
+                "are accepted"
             )
         return self.rfile.read(length)
 
