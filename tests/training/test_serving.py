@@ -41,7 +41,8 @@ def expected(weights: Path, image: Path, **options: Any) -> dict[str, Any]:
     from ultralytics import YOLO
 
     model = YOLO(str(weights))
-    return image_answer(model.predict(str(image), verbose=False, **options)[0], str(model.task))
+    results: Any = model.predict(str(image), verbose=False, **options)
+    return image_answer(results[0], str(model.task))
 
 
 def assert_same_objects(served: dict[str, Any], own: dict[str, Any]) -> None:
@@ -56,7 +57,7 @@ def assert_same_objects(served: dict[str, Any], own: dict[str, Any]) -> None:
 
 def raw_post(url: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=60)
     try:
         connection.request("POST", "/invocations", body, {"Content-Type": content_type})
         response = connection.getresponse()
