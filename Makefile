@@ -65,6 +65,7 @@ lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolin
 demo: setup ## offline end to end: sample dataset, validate, request, CPU training, email
 	$(VENV)/bin/yolo-pipeline sample-dataset $(DEMO_DIR)/shapes
 	$(VENV)/bin/yolo-pipeline local $(DEMO_DIR)/shapes --epochs $(DEMO_EPOCHS) --workdir $(DEMO_DIR)/run
+	$(PY) -m yolo_pipeline.serving.demo_stage $(DEMO_DIR)/run $(DEMO_DIR)/shapes
 
 build: tools ## sam build (python3.13 from pyenv on PATH when present)
 	@PATH="$(SAM_PATH)" python3.13 -c '' 2>/dev/null \
