@@ -69,7 +69,8 @@ class Limits:
 
 class InferenceHandler(BaseHTTPRequestHandler):
     server: InferenceServer
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive: SageMaker's front end reuses connections
+    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
     server_version = "yolo-serving"
 
     def log_message(self, format: str, *args: Any) -> None:
