@@ -13,12 +13,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code, error_summary
+from yolo_pipeline.contract import DATASET_PREFIX
 from yolo_pipeline.deployer.requests import endpoint_name
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from yolo_pipeline.notifier.emails import dataset_name
+from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import group_name, list_packages
 
 APPROVAL_NOTE = "approved with yolo-pipeline approve"
+
+
+def dataset_group(dataset: str, prefix: str) -> str:
+    """The model package group of a dataset given by name (``team/cats``) or location
+    (``s3://bucket/datasets/team/cats/``, ``datasets/cats.zip``)."""
+    located = "://" in dataset or dataset.startswith(DATASET_PREFIX)
+    return group_name(prefix, dataset_name(dataset) if located else dataset.strip("/"))
 
 
 def choose(summaries: list[dict[str, Any]], version: int | None) -> dict[str, Any] | None:
@@ -40,7 +48,7 @@ def endpoint_state(sagemaker: Any, endpoint: str) -> str:
 
 def approve(dataset: str, version: int | None, *, prefix: str, out: TextIO) -> int:
     sagemaker = aws.client("sagemaker")
-    group = group_name(prefix, dataset_name(dataset, dataset))
+    group = dataset_group(dataset, prefix)
     try:
         summaries = list_packages(sagemaker, group, sleep=lambda _s: None)
     except ClientError as exc:

@@ -17,10 +17,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code, error_summary
+from yolo_pipeline.cli.approve import dataset_group
 from yolo_pipeline.deployer.requests import endpoint_name
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, UsageError
-from yolo_pipeline.notifier.emails import dataset_name
-from yolo_pipeline.notifier.registry import group_name
 from yolo_pipeline.serving.client import ServerError, attributes, content_type_of, invoke
 from yolo_pipeline.serving.display import prediction_lines
 from yolo_pipeline.serving.errors import ServingError
@@ -52,7 +51,7 @@ def resolve_endpoint(target: str, prefix: str) -> str:
     """An endpoint name as given, or the endpoint of a dataset name / URI."""
     if target.startswith(f"{prefix}-") and "/" not in target:
         return target
-    return endpoint_name(group_name(prefix, dataset_name(target, target)))
+    return endpoint_name(dataset_group(target, prefix))
 
 
 def invoke_endpoint(endpoint: str, path: Path, options: dict[str, float | int]) -> dict[str, Any]:
