@@ -33,14 +33,17 @@ def _boost_class_scores(model: object) -> None:
 
 
 # Rotated NMS over thousands of equally confident boxes runs past Ultralytics' NMS time
-# limit (and then cuts the list short): OBB keeps its untrained head (ask for conf=0).
+# limit (and then cuts the list short): OBB keeps its untrained head (ask for conf=1e-4).
 BOOSTED = ("detect", "segment", "pose")
+SEED = 0
 
 
 def save_tiny_model(task: str, path: Path) -> Path:
     """A ``task`` model saved at ``path`` as Ultralytics saves trained weights."""
+    import torch
     from ultralytics import YOLO  # the training stack, which this tier has
 
+    torch.manual_seed(SEED)  # the same weights every run, so the same objects
     model = YOLO(ARCHITECTURES[task])
     if task in BOOSTED:
         _boost_class_scores(model)
