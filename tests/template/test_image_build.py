@@ -51,6 +51,7 @@ def test_project_builds_linux_amd64_privileged_with_a_layer_cache(resources: Res
     assert variables == {
         "REPOSITORY_URI": {"Fn::GetAtt": ["TrainingImageRepository", "RepositoryUri"]},
         "IMAGE_TAG": "latest",
+        "INFERENCE_REPOSITORY_URI": {"Fn::GetAtt": ["InferenceImageRepository", "RepositoryUri"]},
     }
     assert props["Cache"] == {"Type": "LOCAL", "Modes": ["LOCAL_DOCKER_LAYER_CACHE"]}
     assert props["ServiceRole"] == {"Fn::GetAtt": ["TrainingImageBuildRole", "Arn"]}
@@ -92,7 +93,8 @@ def test_build_role_pushes_only_to_the_stacks_repository(resources: Resources) -
         if ecr == ["ecr:GetAuthorizationToken"]:
             assert resources_ == ["*"]  # no resource-level permissions for the login
         elif ecr:
-            assert set(ecr) == PUSH_ACTIONS and resources_ == [REPO_ARN]
+            assert set(ecr) == PUSH_ACTIONS
+            assert resources_ == [REPO_ARN, {"Fn::GetAtt": ["InferenceImageRepository", "Arn"]}]
         if any(a.startswith("s3:") for a in acts):
             if "s3:GetObject" in acts:
                 assert resources_ == ["${DatasetBucket.Arn}/" + BUILD_PREFIX + "*"]

@@ -175,6 +175,7 @@ def test_pass_role_is_scoped_to_the_training_role_for_sagemaker(resources: Resou
         (name, s)
         for name, s in all_policy_statements(resources)
         if "iam:PassRole" in as_list(s["Action"])
+        and name != "DeployModelFunctionRole"  # the model role (test_serving_template.py)
     ]
     assert [name for name, _ in passes] == [
         resources["StartTrainingFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -312,10 +313,10 @@ def test_no_function_can_lose_an_event(resources: Resources) -> None:
         for r in resources.values()
         if r["Type"] == "AWS::Lambda::EventInvokeConfig"
     }
-    assert set(configs) == {"NotifyStatusFunction"}
-    config = configs["NotifyStatusFunction"]
-    assert config["DestinationConfig"]["OnFailure"]["Destination"] == DLQ_ARN
-    assert 0 <= config["MaximumRetryAttempts"] <= 2
+    assert set(configs) == {"NotifyStatusFunction", "DeployModelFunction"}
+    for config in configs.values():
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == DLQ_ARN
+        assert 0 <= config["MaximumRetryAttempts"] <= 2
     redrive = resources["LaunchQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == DLQ_ARN
     assert 1 <= redrive["maxReceiveCount"] <= 5
@@ -388,7 +389,12 @@ def test_launcher_queue_and_multipart_permissions_are_scoped(resources: Resource
 
 def test_rules_retry_then_dead_letter(resources: Resources) -> None:
     rules = {n: r for n, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
-    assert set(rules) == {"DatasetUploadedRule", "NotifyStatusFunctionTrainingJobFinished"}
+    assert set(rules) == {
+        "DatasetUploadedRule",
+        "NotifyStatusFunctionTrainingJobFinished",
+        "DeployModelFunctionModelApproved",
+        "DeployModelFunctionEndpointChanged",
+    }
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["DeadLetterConfig"] == {"Arn": DLQ_ARN}
@@ -469,6 +475,7 @@ NOTIFIER_ENV = {
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
     "UPLOADS_TABLE": {"Ref": "UploadsTable"},
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
+    "INFERENCE_IMAGE_URI": {"Fn::Sub": "${InferenceImageRepository.RepositoryUri}:latest"},
 }
 POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": "yolo-on-upload",
@@ -610,6 +617,7 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(resources: Resources) ->
         ("ApproximateAgeOfOldestMessage", str({"Fn::GetAtt": ["LaunchQueue", "QueueName"]})),
         ("Errors", str({"Ref": "StartTrainingFunction"})),
         ("Errors", str({"Ref": "NotifyStatusFunction"})),
+        ("Errors", str({"Ref": "DeployModelFunction"})),
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [TOPIC]
@@ -627,6 +635,7 @@ def test_table_ecr_and_logs(resources: Resources) -> None:
     groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
     assert sorted(g["LogGroupName"]["Fn::Sub"] for g in groups) == [
         "/aws/codebuild/${AWS::StackName}-training-image",
+        "/aws/lambda/${DeployModelFunction}",
         "/aws/lambda/${NotifyStatusFunction}",
         "/aws/lambda/${StartTrainingFunction}",
     ]

@@ -13,6 +13,8 @@ EXPECTED_SKIPS = {
     ("CKV_AWS_18", "DatasetBucket"),  # access logging: optional, reason in template
     ("CKV_AWS_51", "TrainingImageRepository"),  # mutable :latest tag
     ("CKV_AWS_136", "TrainingImageRepository"),  # ECR AES-256, not a CMK
+    ("CKV_AWS_51", "InferenceImageRepository"),  # the same two, for the inference image
+    ("CKV_AWS_136", "InferenceImageRepository"),
     ("CKV_AWS_119", "IdempotencyTable"),  # AWS owned key
     ("CKV_AWS_119", "UploadsTable"),  # AWS owned key
     ("CKV_AWS_27", "DeadLetterQueue"),  # SSE-SQS is not recognised by the check
@@ -20,7 +22,7 @@ EXPECTED_SKIPS = {
     *(
         (check, function)
         for check in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173")
-        for function in ("StartTrainingFunction", "NotifyStatusFunction")
+        for function in ("StartTrainingFunction", "NotifyStatusFunction", "DeployModelFunction")
     ),
 }
 

@@ -14,11 +14,14 @@ from collections.abc import Callable
 
 from yolo_pipeline import __version__
 from yolo_pipeline.cli import (
+    approve,
     download,
     image,
     local,
     models,
+    predict,
     sample_dataset,
+    serve,
     status,
     upload,
     validate,
@@ -26,7 +29,19 @@ from yolo_pipeline.cli import (
 from yolo_pipeline.errors import PipelineError, exit_code
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = (validate, upload, status, models, download, local, sample_dataset, image)
+COMMANDS = (
+    validate,
+    upload,
+    status,
+    models,
+    download,
+    local,
+    sample_dataset,
+    image,
+    approve,
+    serve,
+    predict,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,6 +46,7 @@ def registration(
     results: JobResults | None,
     prefix: str,
     sleep: Callable[[float], None] = time.sleep,
+    inference_image: str = "",
 ) -> RegistryOutcome:
     """Register the job's model in ``<prefix>-<dataset slug>`` (once per job)."""
     job_name = str(job.get("TrainingJobName") or "")
@@ -83,6 +84,7 @@ def registration(
             trained_at=_trained_at(job),
         ),
         task=task or "detect",
+        inference_image_uri=inference_image,
     )
     return register_model(
         sagemaker, group=group, job_name=job_name, request=request, dataset_uri=uri, sleep=sleep
@@ -96,13 +98,14 @@ def completed_extras(
     described: Mapping[str, Any] | None,
     prefix: str,
     sleep: Callable[[float], None] = time.sleep,
+    inference_image: str = "",
 ) -> dict[str, Any]:
     """Keyword arguments for ``render_job_email``: results, registry, and their notes."""
     job = merged_job(detail, described)
     results, note = fetch_job_results(s3, output_archive_uri(job))
     if results is None:
         logger.warning("No results file for the email", extra={"reason": note})
-    outcome = registration(sagemaker, job, results, prefix, sleep)
+    outcome = registration(sagemaker, job, results, prefix, sleep, inference_image)
     if outcome.error:
         logger.warning(
             "The model was not registered", extra={"group": outcome.group, "error": outcome.error}

@@ -54,6 +54,8 @@ METADATA_METRICS = tuple(
     for kind in ("", "mask_", "pose_")
     for name in ("mAP50-95", "mAP50", "precision", "recall")
 )
+# What the inference server takes (yolo_pipeline.serving.request; roles never import each other).
+SERVED_CONTENT_TYPES = ("image/jpeg", "image/png", "application/x-image", "application/json")
 _TASKS = {"detect": "OBJECT_DETECTION", "obb": "OBJECT_DETECTION", "segment": "IMAGE_SEGMENTATION"}
 
 
@@ -135,12 +137,17 @@ def create_package_request(
     image_uri: str,
     metadata: Mapping[str, str],
     task: str,
+    inference_image_uri: str = "",
 ) -> dict[str, Any]:
     """The CreateModelPackage request: a versioned package whose source is the model
-    archive (InferenceSpecification's ModelDataUrl), waiting for a person to approve it."""
+    archive (InferenceSpecification's ModelDataUrl), waiting for a person to approve it.
+
+    The container is the inference image when the stack has one (so ``create-model`` from
+    the package ARN serves as is); ``image_uri`` (the training image) otherwise. The content
+    types are the inference server's; the task is in the metadata (``yolo:task``)."""
     container: dict[str, Any] = {"ModelDataUrl": model_uri, "Framework": "PYTORCH"}
-    if image_uri:
-        container["Image"] = image_uri
+    if inference_image_uri or image_uri:
+        container["Image"] = inference_image_uri or image_uri
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": package_description(job_name),
@@ -148,7 +155,7 @@ def create_package_request(
         "ModelApprovalStatus": "PendingManualApproval",
         "InferenceSpecification": {
             "Containers": [container],
-            "SupportedContentTypes": ["image/jpeg", "image/png"],
+            "SupportedContentTypes": list(SERVED_CONTENT_TYPES),
             "SupportedResponseMIMETypes": ["application/json"],
         },
         "CustomerMetadataProperties": dict(metadata),

@@ -169,7 +169,14 @@ class Notifier:
         extras: dict[str, Any] = {}
         if change.status == "Completed":  # metrics.json, registration, previous model
             try:
-                extras = completed_extras(self.sagemaker, self.s3, change.detail, described, prefix)
+                extras = completed_extras(
+                    self.sagemaker,
+                    self.s3,
+                    change.detail,
+                    described,
+                    prefix,
+                    inference_image=self.settings.inference_image_uri,
+                )
             except Exception:  # the extras are a bonus: a bug there must not eat the email
                 logger.exception("Gathering the Completed extras failed; emailing without them")
         try:

@@ -15,6 +15,7 @@ class NotifierSettings:
     notification_topic_arn: str
     idempotency_table: str
     job_name_prefix: str
+    inference_image_uri: str = ""  # named in registry packages; "" keeps the training image
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifierSettings:
@@ -23,4 +24,5 @@ class NotifierSettings:
             notification_topic_arn=env_get(env, "NOTIFICATION_TOPIC_ARN"),
             idempotency_table=env_get(env, "IDEMPOTENCY_TABLE"),
             job_name_prefix=job_name_prefix(env),
+            inference_image_uri=env.get("INFERENCE_IMAGE_URI", "").strip(),
         )
