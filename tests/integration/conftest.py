@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+# The deployer's moto world (deployer and approve/predict tests).
+from tests.support.deployer_world import world  # noqa: F401
 from tests.support.launcher_world import (
     MAX_SETTLE_SECONDS,
     SETTLE_SECONDS,
@@ -31,12 +33,12 @@ def settling_world(
     aws: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LauncherWorld]:
     """The launcher with the settle rule on (60 s quiet, 1 h at most) and the moved clock."""
-    world = make_launcher_world(
+    launched = make_launcher_world(
         monkeypatch,
         {"SETTLE_SECONDS": str(SETTLE_SECONDS), "MAX_SETTLE_SECONDS": str(MAX_SETTLE_SECONDS)},
     )
-    world.module.launcher.clock = clock
-    yield world
+    launched.module.launcher.clock = clock
+    yield launched
 
 
 @pytest.fixture

@@ -11,15 +11,14 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 
-from tests.integration.test_deployer import (  # the deployer's moto world, reused
+from tests.support.botocore_model import validate_request
+from tests.support.deployer_world import (  # the deployer's moto world, reused
     GROUP,
     World,
     approval_event,
     endpoint_event,
     handler,
-    world,
 )
-from tests.support.botocore_model import validate_request
 from tests.support.helpers import FakeLambdaContext
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.cli.main import main
@@ -28,7 +27,6 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore:No application metrics to publish"),
 ]
-__all__ = ["world"]  # the fixture, imported for these tests
 
 ANSWER = {
     "predictions": [
