@@ -38,6 +38,9 @@ _HIGH = struct.unpack("f", struct.pack("f", 1 + TOLERANCE))[0]
 _LOW = struct.unpack("f", struct.pack("f", -TOLERANCE))[0]
 MAX_PROBLEMS_PER_FILE = 5
 MAX_LABEL_BYTES = 8 * 1024 * 1024
+# Rows read from one label file: a dense aerial image holds a few thousand objects; past
+# this a file is refused, so one file costs a bounded time however well it compresses.
+MAX_LABEL_ROWS_PER_FILE = 50_000
 
 
 def is_image(path: str) -> bool:
@@ -154,6 +157,17 @@ def check_label_file(
         cols = raw.split()
         if not cols:
             continue
+        if result.rows >= MAX_LABEL_ROWS_PER_FILE:
+            result.add(
+                error(
+                    path,
+                    f"has more than {MAX_LABEL_ROWS_PER_FILE:,} rows; a label file holds one "
+                    "row per object",
+                    line=lineno,
+                    hint="check it is really a YOLO label file (one per image)",
+                )
+            )
+            break
         result.rows += 1
         _check_row(result, path, lineno, cols, rules, kinds)
         key = tuple(cols)

@@ -9,6 +9,7 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 
+from yolo_pipeline.dataset.budget import CheckBudget, too_costly
 from yolo_pipeline.dataset.data_yaml import DataYaml
 from yolo_pipeline.dataset.labels import (
     MAX_LABEL_BYTES,
@@ -37,6 +38,8 @@ class LabelPass:
     results: dict[str, LabelFileResult]
     too_big: list[Finding]  # label files over MAX_LABEL_BYTES, never read
     per_class: Counter[int] = field(default_factory=Counter)
+    rows: int = 0
+    stopped: Finding | None = None  # why the budget ended the pass early
 
 
 def read_labels(
@@ -46,7 +49,10 @@ def read_labels(
     config: DataYaml,
     kpt_shape: tuple[int, int] | None,
     task: Task | None,
+    budget: CheckBudget | None = None,
 ) -> LabelPass:
+    """Every paired label file read once; with a ``budget``, the pass stops (one finding in
+    ``stopped``) when the label bytes, the rows or the time run out."""
     wanted = sorted({lbl for ps in pairs.values() for _, lbl in ps if lbl in index.by_path})
     too_big = [
         error(
@@ -58,16 +64,53 @@ def read_labels(
         if index.by_path[p].size > MAX_LABEL_BYTES
     ]
     to_read = [p for p in wanted if index.by_path[p].size <= MAX_LABEL_BYTES]
-    results: dict[str, LabelFileResult] = {}
-    for path, result in storage.map_read(
+    labels = LabelPass({}, too_big)
+    total = sum(index.by_path[p].size for p in to_read)
+    if budget is not None and total > budget.max_label_bytes:
+        labels.stopped = too_costly(
+            f"its {len(to_read):,} label files hold {total:,} bytes; the limit is "
+            f"{budget.max_label_bytes:,}",
+            in_zip=_in_zip(storage),
+        )
+        return labels
+    reads = storage.map_read(
         (p for p in to_read if index.by_path[p].size > 0),
         lambda p, b: check_label_file(p, b, config.names, kpt_shape, task),
-    ):
-        results[path] = result
+    )
+    try:
+        for path, result in reads:
+            labels.results[path] = result
+            labels.rows += result.rows
+            if budget is not None and (stop := _over_budget(labels, budget, storage)):
+                labels.stopped = stop
+                return labels
+    finally:
+        close = getattr(reads, "close", None)
+        if close is not None:
+            close()  # a stopped pass cancels the reads still queued
     for p in to_read:
         if index.by_path[p].size == 0:
-            results[p] = LabelFileResult(p)
-    return LabelPass(results, too_big)
+            labels.results[p] = LabelFileResult(p)
+    return labels
+
+
+def _in_zip(storage: Storage) -> bool:
+    return bool(getattr(storage, "archive_root", None) is not None)
+
+
+def _over_budget(labels: LabelPass, budget: CheckBudget, storage: Storage) -> Finding | None:
+    if labels.rows > budget.max_label_rows:
+        return too_costly(
+            f"its label files hold more than {budget.max_label_rows:,} rows",
+            in_zip=_in_zip(storage),
+        )
+    if budget.expired():
+        return too_costly(
+            f"the launcher's time ran out after {len(labels.results):,} label files",
+            in_zip=_in_zip(storage),
+            deadline=True,
+        )
+    return None
 
 
 def judge_splits(
