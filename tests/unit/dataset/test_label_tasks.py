@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.dataset_factory import task_dataset, write_local
 from yolo_pipeline.dataset.data_yaml import parse_data_yaml
+from yolo_pipeline.dataset.keypoints import check_flip_idx
 from yolo_pipeline.dataset.labels import check_label_file
 from yolo_pipeline.dataset.validation import validate_location
 
@@ -111,11 +112,17 @@ def test_box_rows_in_a_pose_set_are_errors_with_file_and_line(tmp_path: Path) ->
         ("kpt_shape: [3, 3]\nflip_idx: [0, 1, 7]\n", "data.yaml:5: flip_idx: holds values"),
         ("kpt_shape: [3, 4]\n", "data.yaml:4: kpt_shape: '[3, 4]' is not [keypoints, dims]"),
         ("kpt_shape: 17\n", "data.yaml:4: kpt_shape: '17' is not [keypoints, dims]"),
+        ("flip_idx: 3\n", "data.yaml:4: flip_idx: is not a list"),
     ],
 )
 def test_kpt_shape_and_flip_idx(extra: str, expected: str | None) -> None:
+    """kpt_shape and flip_idx's type at parse time; flip_idx's fit under pose (the task)."""
     parsed = parse_data_yaml("train: a\nval: b\nnames: [x]\n" + extra)
-    errors = [str(f) for f in parsed.errors]
+    findings = list(parsed.errors)
+    if parsed.config is not None:
+        line = parsed.config.key_lines.get("flip_idx")
+        findings += check_flip_idx(parsed.config.extras, line, "data.yaml")
+    errors = [str(f) for f in findings]
     if expected is None:
         assert errors == []
     else:

@@ -13,16 +13,19 @@ import dataclasses
 from yolo_pipeline.contract import TRAINING_YAML
 from yolo_pipeline.dataset.budget import CheckBudget
 from yolo_pipeline.dataset.data_yaml import MAX_DATA_YAML_BYTES, DataYaml, parse_data_yaml
-from yolo_pipeline.dataset.keypoints import kpt_shape_of
+from yolo_pipeline.dataset.keypoints import check_flip_idx, kpt_shape_of
 from yolo_pipeline.dataset.labels import label_path
 from yolo_pipeline.dataset.storage.base import Storage, StorageError
 from yolo_pipeline.dataset.storage.opener import open_location
 from yolo_pipeline.dataset.storage.zip_reader import ArchiveError
 from yolo_pipeline.dataset.validation.cross_checks import (
+    check_channels,
     check_class_coverage,
     check_empty_images,
+    check_image_named_folders,
     check_orphans,
     check_overlap,
+    check_shared_labels,
     label_caches,
 )
 from yolo_pipeline.dataset.validation.index import ListingIndex
@@ -109,12 +112,17 @@ def _validate(storage: Storage, data_yaml: str, report: Report, budget: CheckBud
     check_overlap(splits, report, data_yaml)
     check_empty_images(splits, index, report)
     report.errors += label_caches(index)
+    report.add(check_channels(config, splits, data_yaml))
+    report.warnings += check_image_named_folders(config, index, data_yaml)
     kpt_shape = kpt_shape_of(config.extras)
     task = _known_task(storage, index, kpt_shape is not None, report)
     if task == "pose" and kpt_shape is None:
         report.errors.append(_no_kpt_shape(data_yaml))
         return
+    if task == "pose":
+        report.errors += check_flip_idx(config.extras, config.key_lines.get("flip_idx"), data_yaml)
     pairs = _pairs(splits)
+    report.warnings += check_shared_labels(pairs, data_yaml)
     labels = read_labels(storage, index, pairs, config, kpt_shape, task, budget)
     report.stats = dataclasses.replace(report.stats, label_files_read=len(labels.results))
     if labels.stopped is not None:
