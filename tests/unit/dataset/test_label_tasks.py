@@ -30,8 +30,11 @@ CASES = [
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "0.95 0.5 0.2 0.2"), None),
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "1.05 0.5 0.2 0.2"), None),
     ("obb", None, OBB, None),
-    ("obb", None, "0 0.5 0.5 0.2 0.2", "an OBB row is class + 4 corners"),
-    ("obb", None, POLYGON, "an OBB row is class + 4 corners"),
+    # A file of plain boxes stops an OBB training (not a dropped image).
+    ("obb", None, "0 0.5 0.5 0.2 0.2", "an OBB training fails on such a file"),
+    # Any polygon: Ultralytics trains its minimum-area rectangle.
+    ("obb", None, POLYGON, None),
+    ("obb", None, "0 0.2 0.3 0.3 0.35 0.25", "an OBB row is class + 4 corners"),
     ("obb", None, "0 -0.005 0.3 0.3 0.35 0.25 0.5 0.15 0.45", None),  # slightly outside
     ("segment", None, POLYGON, None),
     # A polygon is checked through its box, so points slightly outside the image pass.
@@ -72,9 +75,9 @@ def test_verdicts_match_ultralytics(
     )
     corrupt = bool(result[8])
     if task in {"obb", "segment"} and not corrupt and result[3] == []:
-        corrupt = True  # box-only: verify_labels refuses "equal numbers of boxes and segments"
-    if task == "obb" and not corrupt and len(result[3][0]) != 4:
-        corrupt = True  # we require the 4 corners the format defines (Ultralytics fits any polygon)
+        # box-only: a segment set refuses "equal numbers of boxes and segments"; an OBB
+        # training stops (both refused here, by different words)
+        corrupt = True
     assert corrupt == (expected is not None), result[9]
 
 

@@ -224,9 +224,11 @@ def judge_label_files(labels: LabelPass, report: Report, task: Task | None) -> N
                     f"... and {r.problem_count - len(r.problems)} more problems in this file",
                 )
             )
-    bad_files = sum(1 for r in labels.results.values() if not r.ok) + len(labels.too_big)
+    fatal = sum(1 for r in labels.results.values() if r.fails_training)
+    bad_files = sum(1 for r in labels.results.values() if not r.ok) + len(labels.too_big) - fatal
     if problems:
         report.errors += capped(problems, MAX_LABEL_PROBLEMS, "label problems", "labels")
+    if bad_files:
         report.errors.append(
             error(
                 "labels",
@@ -235,7 +237,15 @@ def judge_label_files(labels: LabelPass, report: Report, task: Task | None) -> N
                 hint="fix the lines listed above",
             )
         )
-    if seg_files and box_files:
+    if fatal:
+        report.errors.append(
+            error(
+                "labels",
+                f"{fatal} label file(s) would stop the whole training (see above)",
+                hint="fix them before uploading again",
+            )
+        )
+    if seg_files and box_files and task != "obb":
         report.warnings.append(
             warning(
                 "labels",
