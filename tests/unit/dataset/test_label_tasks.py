@@ -26,6 +26,9 @@ CASES = [
     ("pose", (3, 3), POSE + " 0.5", "has 15 columns; a pose row has 14"),
     ("pose", (3, 3), POSE.replace("0.55 0.55", "1.2 0.55"), "keypoint coordinate 1.2"),
     ("pose", (3, 3), POSE.replace("0.45 0.45", "-0.3 0.45"), "outside [0, 1]"),
+    ("pose", (3, 3), POSE.replace("0.45 0.45 2", "-1 -1 0"), "keypoint written as -1"),
+    # 17 keypoints x 3 without kpt_shape: not a polygon (55 coordinates), a missing kpt_shape.
+    ("detect", None, "0 0.5 0.5 0.2 0.2" + " 0.5 0.5 2" * 17, "but data.yaml has no kpt_shape"),
     # Pose checks the keypoints, not the box: a box edge past the image is fine.
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "0.95 0.5 0.2 0.2"), None),
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "1.05 0.5 0.2 0.2"), None),
