@@ -503,11 +503,14 @@ class ZipArchive:
     def spans(self, names: Sequence[str], max_bytes: int | None = None) -> list[Span]:
         return plan_ranges(self._entry(n, max_bytes) for n in names)
 
-    def read_span(self, span: Span) -> list[tuple[str, bytes]]:
+    def read_span(self, span: Span) -> Iterator[tuple[str, bytes]]:
+        """The span's entries, inflated one at a time as the caller takes them: a span of
+        highly compressed labels never holds more than one of them inflated."""
         buf = self.read_range(span.start, span.end)
         if len(buf) != span.end - span.start:
             raise ArchiveError("is truncated")
-        return [(e.name, entry_from_span(e, buf, span.start)) for e in span.entries]
+        for e in span.entries:
+            yield e.name, entry_from_span(e, buf, span.start)
 
 
 def stream_entry(read_range: ReadRange, entry: ZipEntry, chunk: int = 4 * MIB) -> Iterator[bytes]:

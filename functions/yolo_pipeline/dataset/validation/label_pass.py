@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from yolo_pipeline.dataset.validation.report import (
     capped,
 )
 from yolo_pipeline.dataset.validation.splits import Pairs, ResolvedSplit
+from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.training.tasks import Task
 
@@ -73,44 +75,74 @@ def read_labels(
             in_zip=_in_zip(storage),
         )
         return labels
+    meter = _Meter(budget)
     reads = storage.map_read(
         (p for p in to_read if index.by_path[p].size > 0),
-        lambda p, b: check_label_file(p, b, config.names, kpt_shape, task),
+        lambda p, b: meter.count(check_label_file(p, meter.go(b), config.names, kpt_shape, task)),
     )
     try:
         for path, result in reads:
             labels.results[path] = result
-            labels.rows += result.rows
-            if budget is not None and (stop := _over_budget(labels, budget, storage)):
-                labels.stopped = stop
-                return labels
+    except _Spent as spent:
+        labels.stopped = _spent_finding(spent.what, labels, budget, storage)
+        return labels
     finally:
         close = getattr(reads, "close", None)
         if close is not None:
             close()  # a stopped pass cancels the reads still queued
+    labels.rows = meter.rows
     for p in to_read:
         if index.by_path[p].size == 0:
             labels.results[p] = LabelFileResult(p)
     return labels
 
 
+class _Spent(PipelineError):
+    """The budget ran out inside a read worker: ends the pass (``what``: rows or time); a
+    signal caught in ``read_labels``, never seen outside it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class _Meter:
+    """The budget, checked where the work happens (the read workers, one zip span holding
+    thousands of labels): before each file for time, after it for rows."""
+
+    def __init__(self, budget: CheckBudget | None) -> None:
+        self.budget = budget
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def go(self, body: bytes) -> bytes:
+        if self.budget is not None and self.budget.expired():
+            raise _Spent("time")
+        return body
+
+    def count(self, result: LabelFileResult) -> LabelFileResult:
+        with self._lock:
+            self.rows += result.rows
+            if self.budget is not None and self.rows > self.budget.max_label_rows:
+                raise _Spent("rows")
+        return result
+
+
+def _spent_finding(
+    what: str, labels: LabelPass, budget: CheckBudget | None, storage: Storage
+) -> Finding:
+    limit = budget.max_label_rows if budget is not None else 0
+    if what == "rows":
+        return too_costly(f"its label files hold more than {limit:,} rows", in_zip=_in_zip(storage))
+    return too_costly(
+        "the launcher's time ran out while it read the label files",
+        in_zip=_in_zip(storage),
+        deadline=True,
+    )
+
+
 def _in_zip(storage: Storage) -> bool:
     return bool(getattr(storage, "archive_root", None) is not None)
-
-
-def _over_budget(labels: LabelPass, budget: CheckBudget, storage: Storage) -> Finding | None:
-    if labels.rows > budget.max_label_rows:
-        return too_costly(
-            f"its label files hold more than {budget.max_label_rows:,} rows",
-            in_zip=_in_zip(storage),
-        )
-    if budget.expired():
-        return too_costly(
-            f"the launcher's time ran out after {len(labels.results):,} label files",
-            in_zip=_in_zip(storage),
-            deadline=True,
-        )
-    return None
 
 
 def judge_splits(
