@@ -27,8 +27,8 @@ from pathlib import Path
 
 from yolo_pipeline.dataset.budget import MAX_LABEL_BYTES, MAX_LABEL_ROWS, CheckBudget
 from yolo_pipeline.dataset.labels import MAX_LABEL_ROWS_PER_FILE
-from yolo_pipeline.dataset.storage.zip_reader import DEFAULT_LIMITS
 from yolo_pipeline.dataset.storage.local import LocalStorage
+from yolo_pipeline.dataset.storage.zip_reader import DEFAULT_LIMITS
 from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.dataset.validation import validate_dataset
 
