@@ -38,7 +38,8 @@ def _ultralytics_images(root: Path, entries: list[str]) -> list[str]:
     """The image list Ultralytics builds for one split (``BaseDataset.get_img_files``)."""
     from ultralytics.data.base import BaseDataset
 
-    reader = types.SimpleNamespace(prefix="", fraction=1.0)
+    # get_img_files reads only these two attributes: no dataset (and no images) is loaded.
+    reader: Any = types.SimpleNamespace(prefix="", fraction=1.0)
     return BaseDataset.get_img_files(reader, [str(root / e) for e in entries])
 
 
