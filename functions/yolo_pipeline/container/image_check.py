@@ -26,9 +26,9 @@ _HEIF = (".heic", ".heif")
 
 
 def _cv2_flag(channels: int) -> int:
-    import cv2  # the training image's; absent where the Lambda imports this package
-
-    return {1: cv2.IMREAD_GRAYSCALE, 3: cv2.IMREAD_COLOR}.get(channels, cv2.IMREAD_UNCHANGED)
+    """The flag Ultralytics' dataset reads with (``data/base.py``): OpenCV's IMREAD_GRAYSCALE
+    (0), IMREAD_COLOR (1) or IMREAD_UNCHANGED (-1), constants fixed by OpenCV's API."""
+    return {1: 0, 3: 1}.get(channels, -1)
 
 
 def _decodes(path: Path, flag: int) -> bool:

@@ -61,3 +61,9 @@ def test_a_heic_that_does_not_decode_is_refused(tmp_path: Path) -> None:
     picture.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64)
     [problem] = image_check.undecodable([picture])
     assert "do not decode" in problem
+
+
+def test_the_read_flags_are_opencvs() -> None:
+    cv2 = pytest.importorskip("cv2")
+    flags = [image_check._cv2_flag(c) for c in (1, 3, 4)]
+    assert flags == [cv2.IMREAD_GRAYSCALE, cv2.IMREAD_COLOR, cv2.IMREAD_UNCHANGED]
