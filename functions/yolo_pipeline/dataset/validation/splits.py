@@ -87,12 +87,13 @@ def _resolve_split(
             images += _read_list_file(split, entry, index, storage, findings)
         elif entry in {"", "."} or index.has_folder(entry):
             cut = 0 if entry in {"", "."} else len(entry.rstrip("/")) + 1
-            # glob('**/*.*') skips hidden files and folders (e.g. macOS ._x.jpg): a string
-            # search below the entry, so a deep folder named by each ancestor stays cheap.
+            # glob('**/*.*') skips hidden files and folders below the entry (e.g. macOS
+            # ._x.jpg): the index knows where each path's last hidden part starts.
+            hidden_at = index.images
             images += [
                 path
                 for path in index.under(entry)
-                if is_image(path) and not path.startswith(".", cut) and "/." not in path[cut:]
+                if hidden_at.get(path, cut) < cut and not path.startswith(".", cut)
             ]
         else:
             findings.append(_missing_entry(entry, split, index, file))
