@@ -52,6 +52,8 @@ class Raw:
     attrs: int = UNIX_FILE
     offset_delta: int = 0  # shift the central directory's offset (overlaps)
     extra: dict[str, int] = field(default_factory=dict)
+    name_bytes: bytes | None = None  # the stored name, when not ``name`` in UTF-8
+    extra_field: bytes = b""  # raw extra fields (tag, length, body), central and local
 
 
 def _deflate(data: bytes) -> bytes:
@@ -65,7 +67,7 @@ def build_zip(entries: list[Raw], *, zip64: bool = False, comment: bytes = b"") 
     out = bytearray()
     central = bytearray()
     for e in entries:
-        name = e.name.encode("utf-8")
+        name = e.name.encode("utf-8") if e.name_bytes is None else e.name_bytes
         body = (
             e.payload if e.payload is not None else (_deflate(e.data) if e.method == 8 else e.data)
         )
@@ -76,6 +78,8 @@ def build_zip(entries: list[Raw], *, zip64: bool = False, comment: bytes = b"") 
             struct.pack("<2H3Q", 1, 24, size, len(body), offset + e.offset_delta) if zip64 else b""
         )
         local_extra = struct.pack("<2H2Q", 1, 16, size, len(body)) if zip64 else b""
+        extra += e.extra_field
+        local_extra += e.extra_field
         mark = 0xFFFFFFFF
         out += struct.pack(
             "<4s5H3L2H", b"PK\x03\x04", 45 if zip64 else 20, e.flags, e.method, 0, 0x21,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yolo_pipeline.container import label_scan
+from yolo_pipeline.container import image_check, label_scan
 from yolo_pipeline.container.errors import UserError
 from yolo_pipeline.container.list_files import with_resolved_lists
 from yolo_pipeline.contract import DATA_YAML
@@ -113,8 +113,9 @@ def scan_dataset(root: Path, config: DataYaml) -> tuple[DatasetScan, dict[str, l
             )
         found[split] = images
         scan.images[split] = len(images)
-    # Corrupt pairs come from Ultralytics' own label scan during training (label_scan.py),
-    # not from a second pass over every image here.
+    # Corrupt pairs come from Ultralytics' own label scan during training (label_scan.py);
+    # what that scan passes but training cannot decode is refused here, by name.
+    image_check.refuse_undecodable(root, found, config.extras.get("channels", 3))
     return scan, found
 
 

@@ -20,13 +20,12 @@ from yolo_pipeline.dataset.storage.zip_reader import (
     ArchiveError,
     ZipArchive,
     ZipLimits,
-    find_dataset_root,
+    dataset_entries,
     stream_entry,
 )
 from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile
 
 DISK_MARGIN = 1024 * 1024 * 1024  # room left for checkpoints, the model and Ultralytics' cache
-_MACOS_FORK = "__MACOSX/"
 
 
 def channel_zip(channel: Path) -> Path | None:
@@ -44,13 +43,14 @@ def extract_dataset(archive: Path, dest: Path, limits: ZipLimits = DEFAULT_LIMIT
     """Unpack ``archive`` into ``dest`` (new or empty); returns the folder holding data.yaml."""
     source = LocalZipFile(archive)
     zf = ZipArchive(source.read_range, source.size(), limits)
-    entries = [e for e in zf.directory.entries if not e.name.startswith(_MACOS_FORK)]
-    root = find_dataset_root((e.name for e in entries), DATA_YAML)
-    if root is None:
+    found = dataset_entries(zf.directory.entries, DATA_YAML)
+    if found is None:
         raise ArchiveError(
             f"{archive.name} has no {DATA_YAML} at its root or in its single top-level folder",
             hint="zip the dataset folder itself, with data.yaml inside it",
         )
+    # Only the dataset's entries, found as the launcher found them, are unpacked.
+    root, entries = found
     dest.mkdir(parents=True, exist_ok=True)
     need = sum(e.size for e in entries)
     free = shutil.disk_usage(dest).free

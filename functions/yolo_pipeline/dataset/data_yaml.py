@@ -38,6 +38,10 @@ KNOWN_EXTRA_KEYS = frozenset(
 ULTRALYTICS_EXTRA_KEYS = frozenset({"kpt_shape", "flip_idx", "channels"})
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")
+# Ultralytics' YAML.load: what it deletes before parsing a file a second time.
+_NOT_YAML_PRINTABLE = re.compile(
+    r"[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]+"
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class DataYaml:
     names: list[str]  # class names, index = class id
     splits: dict[str, list[str]]  # 'train'/'val'/'test' -> dataset-root-relative POSIX paths
     extras: dict[str, Any] = field(default_factory=dict)
+    # Where each top-level key sits, for findings made after parsing (flip_idx under pose).
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def nc(self) -> int:
@@ -89,11 +95,51 @@ def _plain_names(
     if len(raw) > MAX_CLASSES:
         fail(f"lists {len(raw):,} classes; the limit is {MAX_CLASSES:,}", _MAX_CLASSES_HINT)
         return None
-    bad = next((i for i, n in enumerate(raw) if isinstance(n, list | dict) or n is None), None)
+    bad = next((i for i, n in enumerate(raw) if isinstance(n, list | dict)), None)
     if bad is not None:
         fail(f"entry {bad} is not a plain name", "each class name must be a string")
         return None
-    return [str(n) for n in raw]
+    _odd_names(dict(enumerate(raw)), file, line, out)
+    return [_name(n) for n in raw]
+
+
+def _name(value: Any) -> str:
+    """A class name as Ultralytics makes it (``check_class_names``: ``str(v)``)."""
+    return str(value)
+
+
+def _odd_names(raw: dict[int, Any], file: str, line: int | None, out: list[Finding]) -> None:
+    """Warnings for names Ultralytics takes but nobody meant: empty entries (``None`` or
+    ``''``) and YAML booleans (``yes``, ``no``, ``on`` unquoted become True/False)."""
+    empty = [i for i, n in raw.items() if n is None or (isinstance(n, str) and not n.strip())]
+    if empty:
+        out.append(
+            warning(
+                file,
+                f"{_ids(empty)} empty; the class is named {_name(raw[empty[0]])!r}",
+                line=line,
+                field="names",
+                hint="give every class a name (or remove the entry and renumber the labels)",
+            )
+        )
+    flags = [i for i, n in raw.items() if isinstance(n, bool)]
+    if flags:
+        out.append(
+            warning(
+                file,
+                f"{_ids(flags)} read by YAML as a boolean and named "
+                f"{_name(raw[flags[0]])!r} (yes, no, on, off, true and false are booleans)",
+                line=line,
+                field="names",
+                hint="quote such names: names: ['yes', 'no']",
+            )
+        )
+
+
+def _ids(ids: list[int]) -> str:
+    """``entry 2 is`` or ``entries 2, 4 are``."""
+    shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
+    return f"entry {shown} is" if len(ids) == 1 else f"entries {shown} are"
 
 
 def _id_names(
@@ -108,7 +154,7 @@ def _id_names(
     if len(raw) > MAX_CLASSES:
         fail(f"lists {len(raw):,} classes; the limit is {MAX_CLASSES:,}", _MAX_CLASSES_HINT)
         return None
-    ids: dict[int, str] = {}
+    ids: dict[int, Any] = {}
     for k, v in raw.items():
         if not _is_int_like(k) or int(float(k)) < 0:
             fail(
@@ -116,10 +162,10 @@ def _id_names(
                 "use 0, 1, 2, ... as keys, or write names as a list",
             )
             return None
-        if isinstance(v, list | dict) or v is None:
+        if isinstance(v, list | dict):
             fail(f"class {quote(k, 40)} has no plain name", "each class name must be a string")
             return None
-        ids[int(float(k))] = str(v)
+        ids[int(float(k))] = v
     missing = sorted(set(range(len(ids))) - set(ids))
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
@@ -130,7 +176,8 @@ def _id_names(
             "class ids in your label files to match",
         )
         return None
-    return [ids[i] for i in range(len(ids))]
+    _odd_names(ids, file, line, out)
+    return [_name(ids[i]) for i in range(len(ids))]
 
 
 def _parse_names(raw: Any, file: str, line: int | None, out: list[Finding]) -> list[str] | None:
@@ -257,8 +304,32 @@ def parse_data_yaml(content: bytes | str, file: str = "data.yaml") -> ParsedData
         return ParsedDataYaml(None, out)
 
 
+def _stripped_like_ultralytics(content: bytes | str) -> str | None:
+    """The text with the characters YAML refuses removed, as Ultralytics retries a file that
+    fails to parse (``YAML.load``: a DOS Ctrl-Z at the end, a stray control character);
+    ``None`` when nothing would change. Text that is not UTF-8 stays refused: Ultralytics
+    reads it with ``errors="ignore"``, which silently mangles class names."""
+    try:
+        text = content if isinstance(content, str) else content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    stripped = _NOT_YAML_PRINTABLE.sub("", text)
+    return stripped if stripped != text else None
+
+
 def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYaml:
     loaded = safe_yaml.load(content, file, MAX_DATA_YAML_BYTES)
+    stripped = None if loaded.ok else _stripped_like_ultralytics(content)
+    if stripped is not None and (retry := safe_yaml.load(stripped, file, MAX_DATA_YAML_BYTES)).ok:
+        loaded = retry
+        out.append(
+            warning(
+                file,
+                "holds control characters (a DOS end-of-file Ctrl-Z?); they are removed, "
+                "as Ultralytics removes them",
+                hint="save data.yaml as plain UTF-8 text",
+            )
+        )
     out += loaded.findings
     data = loaded.data
     if not loaded.ok:
@@ -280,7 +351,8 @@ def _parse(content: bytes | str, file: str, out: list[Finding]) -> ParsedDataYam
     names = _resolve_names(data, lines, file, out)
     if not usable or splits is None or names is None:
         return ParsedDataYaml(None, out)
-    return ParsedDataYaml(DataYaml(names=names, splits=splits, extras=extras), out)
+    config = DataYaml(names=names, splits=splits, extras=extras, key_lines=lines)
+    return ParsedDataYaml(config, out)
 
 
 def _check_keys(
@@ -302,7 +374,9 @@ def _check_keys(
     unknown = [k for k in data if k not in KNOWN_KEYS | KNOWN_EXTRA_KEYS and k != "download"]
     for key in (k for k in data if k in KNOWN_EXTRA_KEYS):
         extras[key] = data[key]
-        if key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
+        if key == "channels":
+            out += _check_channels(data[key], lines.get(key), file)
+        elif key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
             out.append(
                 warning(file, "is an extra key; kept, not checked", line=lines.get(key), field=key)
             )
@@ -336,6 +410,22 @@ def _check_keys(
     return usable, extras
 
 
+def _check_channels(value: Any, line: int | None, file: str) -> list[Finding]:
+    """``channels`` sets the model's input channels; Ultralytics needs a positive integer
+    (whether the images have that many is judged with the images, in the validator)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 16:
+        return []
+    return [
+        error(
+            file,
+            f"{quote(value, 30)} is not a number of image channels",
+            line=line,
+            field="channels",
+            hint="use 3 for colour images or 1 for greyscale, or remove channels:",
+        )
+    ]
+
+
 def _check_path_key(
     data: dict[str, Any], lines: dict[str, int], file: str, out: list[Finding]
 ) -> None:
@@ -360,9 +450,9 @@ def _parse_splits(
     splits: dict[str, list[str]] = {}
     usable = True
     for key in SPLITS:
+        if key == "test" and data.get(key) in (None, "", []):
+            continue  # Ultralytics skips an empty test split (`if data.get(k)`)
         if data.get(key) is None:
-            if key == "test":
-                continue
             hint = (
                 "add val: pointing to validation images (e.g. move ~20% of train images to "
                 "images/val and their labels to labels/val)"

@@ -38,6 +38,9 @@ _HIGH = struct.unpack("f", struct.pack("f", 1 + TOLERANCE))[0]
 _LOW = struct.unpack("f", struct.pack("f", -TOLERANCE))[0]
 MAX_PROBLEMS_PER_FILE = 5
 MAX_LABEL_BYTES = 8 * 1024 * 1024
+# Rows read from one label file: a dense aerial image holds a few thousand objects; past
+# this a file is refused, so one file costs a bounded time however well it compresses.
+MAX_LABEL_ROWS_PER_FILE = 50_000
 
 
 def is_image(path: str) -> bool:
@@ -68,6 +71,7 @@ class LabelFileResult:
     problems: list[Finding] = field(default_factory=list)  # capped at MAX_PROBLEMS_PER_FILE
     problem_count: int = 0
     notes: Counter[str] = field(default_factory=Counter)  # warning kinds -> count
+    fails_training: bool = False  # fatal to the whole training, not a dropped image
 
     @property
     def empty(self) -> bool:
@@ -154,6 +158,17 @@ def check_label_file(
         cols = raw.split()
         if not cols:
             continue
+        if result.rows >= MAX_LABEL_ROWS_PER_FILE:
+            result.add(
+                error(
+                    path,
+                    f"has more than {MAX_LABEL_ROWS_PER_FILE:,} rows; a label file holds one "
+                    "row per object",
+                    line=lineno,
+                    hint="check it is really a YOLO label file (one per image)",
+                )
+            )
+            break
         result.rows += 1
         _check_row(result, path, lineno, cols, rules, kinds)
         key = tuple(cols)
@@ -173,6 +188,21 @@ def _check_file_kinds(
                 path,
                 f"mixes box rows (line {kinds['box']}) and polygon rows (line {kinds['segment']})",
                 hint="use one format per file; Ultralytics drops such a file",
+            )
+        )
+    elif task == "obb" and "box" in kinds and result.ok:
+        # Every row is a plain box: no corners reach Ultralytics' OBB format, and the
+        # training stops with an error instead of skipping the image (a file with a bad
+        # row is skipped before that: its own findings say so).
+        result.fails_training = True
+        result.add(
+            error(
+                path,
+                f"holds only plain box rows (line {kinds['box']}); an OBB training fails on "
+                "such a file, it does not skip it",
+                line=kinds["box"],
+                hint="write each object as class + 4 corners (class x1 y1 x2 y2 x3 y3 x4 y4), "
+                "or train a detect model (task: detect)",
             )
         )
     elif task == "segment" and "box" in kinds:
@@ -199,7 +229,10 @@ def _row_kind(cols: list[str], rules: _Rules) -> tuple[str | None, str, str]:
     if n < 5:
         return None, f"has {n} column(s); a box row needs 5 (class cx cy w h)", "complete the row"
     if rules.task == "obb":
-        if n == 9:
+        if n == 5:
+            return "box", "", ""  # judged per file (_check_file_kinds)
+        if n >= 7 and (n - 1) % 2 == 0:
+            # 4 corners, or any polygon: Ultralytics takes its minimum-area rectangle.
             return "obb", "", ""
         return (
             None,
@@ -226,6 +259,16 @@ def _plain_kind(n: int, rules: _Rules) -> tuple[str | None, str, str]:
             None,
             "has 6 columns; a box row has 5 (class cx cy w h)",
             "drop the extra column (a confidence score from exported predictions?)",
+        )
+    if (n - 1) % 2 and (n - 5) % 3 == 0 and n >= 14 and rules.kpt_cols is None:
+        k = (n - 5) // 3
+        return (
+            None,
+            f"has {n} columns, a pose row's shape (class cx cy w h + {k} keypoints x 3), "
+            f"but data.yaml has no kpt_shape (as a polygon, {n - 1} coordinates are an odd "
+            "number)",
+            f"add kpt_shape: [{k}, 3] (and flip_idx) to data.yaml to train pose, or keep "
+            "5 columns for a box",
         )
     if (n - 1) % 2:
         return (
@@ -347,7 +390,19 @@ def _out_of_range(
     )
     bad = hi if hi > 1 + TOLERANCE else lo
     label = f"{what} coordinate" if what else "coordinate"
-    if negative_size and lo < 0 and hi <= 1 + TOLERANCE and lo >= -TOLERANCE:
+    if kind == "pose" and bad == -1 and not negative_size:
+        # The COCO-style "unlabelled" mark; Ultralytics refuses any negative in a pose row.
+        result.add(
+            error(
+                path,
+                "has a keypoint written as -1 (unlabelled?); Ultralytics drops the image for "
+                "any negative value",
+                line=line,
+                hint="write an unlabelled keypoint as 0 0 0 (x, y, visibility 0), or 0 0 with "
+                "2 dims",
+            )
+        )
+    elif negative_size and lo < 0 and hi <= 1 + TOLERANCE and lo >= -TOLERANCE:
         # The tolerance is for positions, never for sizes: Ultralytics drops the image.
         result.add(
             error(

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.dataset_factory import task_dataset, write_local
 from yolo_pipeline.dataset.data_yaml import parse_data_yaml
+from yolo_pipeline.dataset.keypoints import check_flip_idx
 from yolo_pipeline.dataset.labels import check_label_file
 from yolo_pipeline.dataset.validation import validate_location
 
@@ -25,12 +26,18 @@ CASES = [
     ("pose", (3, 3), POSE + " 0.5", "has 15 columns; a pose row has 14"),
     ("pose", (3, 3), POSE.replace("0.55 0.55", "1.2 0.55"), "keypoint coordinate 1.2"),
     ("pose", (3, 3), POSE.replace("0.45 0.45", "-0.3 0.45"), "outside [0, 1]"),
+    ("pose", (3, 3), POSE.replace("0.45 0.45 2", "-1 -1 0"), "keypoint written as -1"),
+    # 17 keypoints x 3 without kpt_shape: not a polygon (55 coordinates), a missing kpt_shape.
+    ("detect", None, "0 0.5 0.5 0.2 0.2" + " 0.5 0.5 2" * 17, "but data.yaml has no kpt_shape"),
     # Pose checks the keypoints, not the box: a box edge past the image is fine.
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "0.95 0.5 0.2 0.2"), None),
     ("pose", (3, 3), POSE.replace("0.5 0.5 0.2 0.2", "1.05 0.5 0.2 0.2"), None),
     ("obb", None, OBB, None),
-    ("obb", None, "0 0.5 0.5 0.2 0.2", "an OBB row is class + 4 corners"),
-    ("obb", None, POLYGON, "an OBB row is class + 4 corners"),
+    # A file of plain boxes stops an OBB training (not a dropped image).
+    ("obb", None, "0 0.5 0.5 0.2 0.2", "an OBB training fails on such a file"),
+    # Any polygon: Ultralytics trains its minimum-area rectangle.
+    ("obb", None, POLYGON, None),
+    ("obb", None, "0 0.2 0.3 0.3 0.35 0.25", "an OBB row is class + 4 corners"),
     ("obb", None, "0 -0.005 0.3 0.3 0.35 0.25 0.5 0.15 0.45", None),  # slightly outside
     ("segment", None, POLYGON, None),
     # A polygon is checked through its box, so points slightly outside the image pass.
@@ -71,9 +78,9 @@ def test_verdicts_match_ultralytics(
     )
     corrupt = bool(result[8])
     if task in {"obb", "segment"} and not corrupt and result[3] == []:
-        corrupt = True  # box-only: verify_labels refuses "equal numbers of boxes and segments"
-    if task == "obb" and not corrupt and len(result[3][0]) != 4:
-        corrupt = True  # we require the 4 corners the format defines (Ultralytics fits any polygon)
+        # box-only: a segment set refuses "equal numbers of boxes and segments"; an OBB
+        # training stops (both refused here, by different words)
+        corrupt = True
     assert corrupt == (expected is not None), result[9]
 
 
@@ -111,11 +118,17 @@ def test_box_rows_in_a_pose_set_are_errors_with_file_and_line(tmp_path: Path) ->
         ("kpt_shape: [3, 3]\nflip_idx: [0, 1, 7]\n", "data.yaml:5: flip_idx: holds values"),
         ("kpt_shape: [3, 4]\n", "data.yaml:4: kpt_shape: '[3, 4]' is not [keypoints, dims]"),
         ("kpt_shape: 17\n", "data.yaml:4: kpt_shape: '17' is not [keypoints, dims]"),
+        ("flip_idx: 3\n", "data.yaml:4: flip_idx: is not a list"),
     ],
 )
 def test_kpt_shape_and_flip_idx(extra: str, expected: str | None) -> None:
+    """kpt_shape and flip_idx's type at parse time; flip_idx's fit under pose (the task)."""
     parsed = parse_data_yaml("train: a\nval: b\nnames: [x]\n" + extra)
-    errors = [str(f) for f in parsed.errors]
+    findings = list(parsed.errors)
+    if parsed.config is not None:
+        line = parsed.config.key_lines.get("flip_idx")
+        findings += check_flip_idx(parsed.config.extras, line, "data.yaml")
+    errors = [str(f) for f in findings]
     if expected is None:
         assert errors == []
     else:

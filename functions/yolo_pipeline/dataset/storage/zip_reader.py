@@ -7,15 +7,19 @@ directory, then the wanted entries, neighbours coalesced into a few large ranges
 else is fetched, so the images of a dataset zip are never read.
 
 Hostile archives are refused (``ArchiveError``) before anything is inflated: names that
-escape the root (``..``, absolute, drive letters, backslashes), symlinks and other special
+escape the root (``..``, absolute, drive letters, backslashes), name parts over 255 bytes,
+a file and a folder of one name, folders named like label files, symlinks and other special
 files, encrypted entries, unsupported compression, duplicate names, overlapping entries,
 too many entries, and declared sizes beyond the limits per entry, in total and in
 compression ratio. Inflating is bounded too (``zlib.decompressobj`` with ``max_length``):
 an entry that inflates past its declared size stops there, whatever it would have become.
+The launcher (``zip_storage``) and the container (``container.zip_extract``) both read an
+archive's names and its dataset root here, so they accept and refuse the same archives.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import stat
 import struct
@@ -45,6 +49,10 @@ _FLAG_ENCRYPTED, _FLAG_STRONG_ENCRYPTION, _FLAG_UTF8 = 0x1, 0x40, 0x800
 _UNIX = 3  # "version made by" host system whose external attributes hold a st_mode
 _INFLATE_STEP = 1024 * 1024  # output per decompress() call: the memory bound of inflating
 _MACOS_FORK = "__MACOSX/"  # Finder's resource forks beside the real top folder
+_UNICODE_PATH = 0x7075  # Info-ZIP's Unicode Path extra field
+MAX_NAME_PART_BYTES = 255  # NAME_MAX of Linux file systems (ext4, xfs): the container's disk
+# A folder entry so named would stand where training expects a label or config file.
+_FILE_LIKE_FOLDERS = (".txt", ".yaml", ".yml")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -115,7 +123,67 @@ def _unsafe_name(name: str) -> str:
         return "escapes the archive root (..)"
     if any(p in {"", "."} for p in parts):
         return "is not a plain relative path"
+    if any(len(p.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES for p in parts):
+        return f"has a name part over {MAX_NAME_PART_BYTES} bytes (no file system can create it)"
+    if name.endswith("/") and parts[-1].lower().endswith(_FILE_LIKE_FOLDERS):
+        return "is a folder named like a label or config file"
     return ""
+
+
+def _unicode_path(raw: bytes, extra: bytes) -> str | None:
+    """The UTF-8 name of Info-ZIP's Unicode Path extra field (0x7075), which `zip -r` writes
+    instead of the UTF-8 flag; ``None`` without one, or when its CRC does not match the
+    stored name (a tool renamed the entry since: the spec says to ignore the field then)."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, length = struct.unpack_from("<2H", extra, pos)
+        body = extra[pos + 4 : pos + 4 + length]
+        pos += 4 + length
+        if tag != _UNICODE_PATH or len(body) < 5 or body[0] != 1:
+            continue
+        if struct.unpack_from("<L", body, 1)[0] != zlib.crc32(raw):
+            return None
+        try:
+            return body[5:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArchiveError("an entry's Unicode Path field is not valid UTF-8") from exc
+    return None
+
+
+def _entry_name(raw: bytes, extra: bytes, flags: int, made_by: int) -> str:
+    """The name as Info-ZIP's unzip reads it: UTF-8 when flagged; else the Unicode Path
+    field; else, from a Unix host (``zip -r`` in a UTF-8 locale writes neither), the bytes
+    themselves when they are UTF-8; else the DOS code page of the format."""
+    if flags & _FLAG_UTF8:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArchiveError("an entry name is not valid UTF-8") from exc
+    named = _unicode_path(raw, extra)
+    if named is not None:
+        return named
+    if made_by >> 8 == _UNIX:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # a legacy single-byte name: the DOS reading below, as unzip shows it
+    return raw.decode("cp437")
+
+
+def _check_clashes(names: Sequence[str]) -> None:
+    """A file and a folder of one name (``a`` beside ``a/`` or ``a/b``) cannot both be
+    unpacked: refused here, so the launcher and the container judge the archive alike.
+    Sorted names put ``a/...`` right after ``a``'s other neighbours: one bisect per file."""
+    ordered = sorted(names)
+    for name in ordered:
+        if name.endswith("/"):
+            continue
+        at = bisect.bisect_left(ordered, name + "/")
+        if at < len(ordered) and ordered[at].startswith(name + "/"):
+            raise ArchiveError(
+                f"entry {name[:200]!r} is both a file and a folder ({ordered[at][:200]!r})",
+                path=name[:200],
+            )
 
 
 def _zip64_extra(extra: bytes, fields: list[int]) -> list[int]:
@@ -184,10 +252,7 @@ def _parse_central(data: bytes, count: int, limits: ZipLimits) -> list[_Row]:
         pos += 46 + n_len + e_len + c_len
         if pos > len(data):
             raise ArchiveError("its central directory is truncated")
-        try:
-            name = raw.decode("utf-8") if flags & _FLAG_UTF8 else raw.decode("cp437")
-        except UnicodeDecodeError as exc:
-            raise ArchiveError("an entry name is not valid UTF-8") from exc
+        name = _entry_name(raw, extra, flags, made_by)
         shown = name[:200]
         usize, csize, offset = _zip64_extra(extra, [usize, csize, offset])
         why = _unsafe_name(name) or _entry_problem(
@@ -212,6 +277,7 @@ def _parse_central(data: bytes, count: int, limits: ZipLimits) -> list[_Row]:
         rows.append(_Row(name, offset, csize, usize, method, crc, n_len))
     if len(rows) != count and count not in {0xFFFF, 0xFFFFFFFF}:
         raise ArchiveError(f"says it holds {count:,} entries but lists {len(rows):,}")
+    _check_clashes([r.name for r in rows])
     return rows
 
 
@@ -292,16 +358,35 @@ def _slice_or_read(read_range: ReadRange, tail: bytes, tail_start: int, at: int,
 
 def find_dataset_root(names: Iterable[str], marker: str = "data.yaml") -> str | None:
     """``""`` when ``marker`` is at the archive root, ``"top/"`` when it sits in the one
-    top-level folder (``__MACOSX/`` aside), else ``None``."""
-    names = [n for n in names if not n.startswith(_MACOS_FORK)]
-    if marker in names:
+    top-level folder, else ``None``. Folder entries alone (an empty folder) and Finder's
+    ``__MACOSX/`` do not count as a second top-level folder: they hold no dataset file."""
+    files = [n for n in names if not n.startswith(_MACOS_FORK) and not n.endswith("/")]
+    if marker in files:
         return ""
-    tops = {n.split("/", 1)[0] for n in names if n.rstrip("/")}
+    tops = {n.split("/", 1)[0] for n in files}
     if len(tops) == 1:
         top = tops.pop() + "/"
-        if top + marker in names:
+        if top + marker in files:
             return top
     return None
+
+
+def dataset_entries(
+    entries: Iterable[ZipEntry], marker: str = "data.yaml"
+) -> tuple[str, list[ZipEntry]] | None:
+    """The dataset in an archive, read one way by the launcher and the container: its root
+    (``find_dataset_root``) and the entries below it (folders included, ``__MACOSX/``
+    aside), or ``None`` when no ``marker`` is where a dataset root may be."""
+    entries = list(entries)
+    root = find_dataset_root((e.name for e in entries), marker)
+    if root is None:
+        return None
+    inside = [
+        e
+        for e in entries
+        if e.name.startswith(root) and e.name != root and not e.name.startswith(_MACOS_FORK)
+    ]
+    return root, inside
 
 
 # --------------------------------------------------------------------------- reading entries
@@ -418,11 +503,14 @@ class ZipArchive:
     def spans(self, names: Sequence[str], max_bytes: int | None = None) -> list[Span]:
         return plan_ranges(self._entry(n, max_bytes) for n in names)
 
-    def read_span(self, span: Span) -> list[tuple[str, bytes]]:
+    def read_span(self, span: Span) -> Iterator[tuple[str, bytes]]:
+        """The span's entries, inflated one at a time as the caller takes them: a span of
+        highly compressed labels never holds more than one of them inflated."""
         buf = self.read_range(span.start, span.end)
         if len(buf) != span.end - span.start:
             raise ArchiveError("is truncated")
-        return [(e.name, entry_from_span(e, buf, span.start)) for e in span.entries]
+        for e in span.entries:
+            yield e.name, entry_from_span(e, buf, span.start)
 
 
 def stream_entry(read_range: ReadRange, entry: ZipEntry, chunk: int = 4 * MIB) -> Iterator[bytes]:

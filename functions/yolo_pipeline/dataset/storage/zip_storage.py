@@ -2,8 +2,9 @@
 ranged reader: a local file here, an S3 object in ``storage.s3``.
 
 The dataset root is where data.yaml sits: the archive root or its single top-level folder
-(``zip_reader.find_dataset_root``). Listing reads only the central directory; label files
-are read in coalesced ranges (``ZipArchive.spans``), so the images are never fetched.
+(``zip_reader.dataset_entries``, which the container unpacks by too). Listing reads only the
+central directory; label files are read in coalesced ranges (``ZipArchive.spans``), so the
+images are never fetched.
 A refused archive raises ``ArchiveError`` (a ``StorageError`` the launcher treats as the
 user's problem, not S3's).
 """
@@ -26,8 +27,9 @@ from yolo_pipeline.dataset.storage.zip_reader import (
     DEFAULT_LIMITS,
     Span,
     ZipArchive,
+    ZipEntry,
     ZipLimits,
-    find_dataset_root,
+    dataset_entries,
 )
 
 T = TypeVar("T")
@@ -77,6 +79,7 @@ class ZipStorage(BoundedReads):
         self.root = ""  # "" or "top/": the archive path of the dataset root
         self._archive: ZipArchive | None = None
         self._files: list[FileInfo] | None = None
+        self._entries: list[ZipEntry] = []  # the dataset's entries (container/zip_extract too)
         self._lock = threading.Lock()
 
     @property
@@ -84,8 +87,8 @@ class ZipStorage(BoundedReads):
         with self._lock:
             if self._archive is None:
                 self._archive = ZipArchive(self.source.read_range, self.source.size(), self.limits)
-                names = [e.name for e in self._archive.files()]
-                self.root = find_dataset_root(names, DATA_YAML) or ""
+                found = dataset_entries(self._archive.directory.entries, DATA_YAML)
+                self.root, self._entries = found or ("", self._archive.directory.entries)
             return self._archive
 
     @property
@@ -94,13 +97,13 @@ class ZipStorage(BoundedReads):
         return self.root
 
     def list_files(self) -> list[FileInfo]:
-        archive = self.archive
+        _ = self.archive  # opened (and its dataset entries found) once
         if self._files is None:
             self._files = sorted(
                 (
                     FileInfo(e.name[len(self.root) :], e.size)
-                    for e in archive.files()
-                    if e.name.startswith(self.root) and not e.name.startswith(MACOS_FORK)
+                    for e in self._entries
+                    if not e.is_dir and not e.name.startswith(MACOS_FORK)
                 ),
                 key=lambda f: f.path,
             )

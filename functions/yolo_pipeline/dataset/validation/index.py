@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import posixpath
 
+from yolo_pipeline.dataset.labels import is_image
 from yolo_pipeline.dataset.storage.base import FileInfo
 
 
@@ -26,6 +28,13 @@ class ListingIndex:
         self.lower_folders = {f.lower() for f in self.folders}
         self.backslashes = any("\\" in p for p in self.paths[:1000])
         self._top_level: list[str] | None = None
+
+    @functools.cached_property
+    def images(self) -> dict[str, int]:
+        """Each image path (Ultralytics' suffix rule) -> where its last hidden part starts
+        (``/.``; -1 when none): a split folder's glob is then a lookup per file, however
+        many entries name the same files."""
+        return {p: p.rfind("/.") for p in self.paths if is_image(p)}
 
     def under(self, folder: str) -> list[str]:
         if folder in {"", "."}:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from yolo_pipeline.dataset.budget import CheckBudget, too_costly
 from yolo_pipeline.dataset.data_yaml import DataYaml
 from yolo_pipeline.dataset.labels import (
     MAX_LABEL_BYTES,
@@ -26,6 +28,7 @@ from yolo_pipeline.dataset.validation.report import (
     capped,
 )
 from yolo_pipeline.dataset.validation.splits import Pairs, ResolvedSplit
+from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.training.tasks import Task
 
@@ -37,6 +40,8 @@ class LabelPass:
     results: dict[str, LabelFileResult]
     too_big: list[Finding]  # label files over MAX_LABEL_BYTES, never read
     per_class: Counter[int] = field(default_factory=Counter)
+    rows: int = 0
+    stopped: Finding | None = None  # why the budget ended the pass early
 
 
 def read_labels(
@@ -46,7 +51,10 @@ def read_labels(
     config: DataYaml,
     kpt_shape: tuple[int, int] | None,
     task: Task | None,
+    budget: CheckBudget | None = None,
 ) -> LabelPass:
+    """Every paired label file read once; with a ``budget``, the pass stops (one finding in
+    ``stopped``) when the label bytes, the rows or the time run out."""
     wanted = sorted({lbl for ps in pairs.values() for _, lbl in ps if lbl in index.by_path})
     too_big = [
         error(
@@ -58,16 +66,83 @@ def read_labels(
         if index.by_path[p].size > MAX_LABEL_BYTES
     ]
     to_read = [p for p in wanted if index.by_path[p].size <= MAX_LABEL_BYTES]
-    results: dict[str, LabelFileResult] = {}
-    for path, result in storage.map_read(
+    labels = LabelPass({}, too_big)
+    total = sum(index.by_path[p].size for p in to_read)
+    if budget is not None and total > budget.max_label_bytes:
+        labels.stopped = too_costly(
+            f"its {len(to_read):,} label files hold {total:,} bytes; the limit is "
+            f"{budget.max_label_bytes:,}",
+            in_zip=_in_zip(storage),
+        )
+        return labels
+    meter = _Meter(budget)
+    reads = storage.map_read(
         (p for p in to_read if index.by_path[p].size > 0),
-        lambda p, b: check_label_file(p, b, config.names, kpt_shape, task),
-    ):
-        results[path] = result
+        lambda p, b: meter.count(check_label_file(p, meter.go(b), config.names, kpt_shape, task)),
+    )
+    try:
+        for path, result in reads:
+            labels.results[path] = result
+    except _Spent as spent:
+        labels.stopped = _spent_finding(spent.what, labels, budget, storage)
+        return labels
+    finally:
+        close = getattr(reads, "close", None)
+        if close is not None:
+            close()  # a stopped pass cancels the reads still queued
+    labels.rows = meter.rows
     for p in to_read:
         if index.by_path[p].size == 0:
-            results[p] = LabelFileResult(p)
-    return LabelPass(results, too_big)
+            labels.results[p] = LabelFileResult(p)
+    return labels
+
+
+class _Spent(PipelineError):
+    """The budget ran out inside a read worker: ends the pass (``what``: rows or time); a
+    signal caught in ``read_labels``, never seen outside it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class _Meter:
+    """The budget, checked where the work happens (the read workers, one zip span holding
+    thousands of labels): before each file for time, after it for rows."""
+
+    def __init__(self, budget: CheckBudget | None) -> None:
+        self.budget = budget
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def go(self, body: bytes) -> bytes:
+        if self.budget is not None and self.budget.expired():
+            raise _Spent("time")
+        return body
+
+    def count(self, result: LabelFileResult) -> LabelFileResult:
+        with self._lock:
+            self.rows += result.rows
+            if self.budget is not None and self.rows > self.budget.max_label_rows:
+                raise _Spent("rows")
+        return result
+
+
+def _spent_finding(
+    what: str, labels: LabelPass, budget: CheckBudget | None, storage: Storage
+) -> Finding:
+    limit = budget.max_label_rows if budget is not None else 0
+    if what == "rows":
+        return too_costly(f"its label files hold more than {limit:,} rows", in_zip=_in_zip(storage))
+    return too_costly(
+        "the launcher's time ran out while it read the label files",
+        in_zip=_in_zip(storage),
+        deadline=True,
+    )
+
+
+def _in_zip(storage: Storage) -> bool:
+    return bool(getattr(storage, "archive_root", None) is not None)
 
 
 def judge_splits(
@@ -181,9 +256,11 @@ def judge_label_files(labels: LabelPass, report: Report, task: Task | None) -> N
                     f"... and {r.problem_count - len(r.problems)} more problems in this file",
                 )
             )
-    bad_files = sum(1 for r in labels.results.values() if not r.ok) + len(labels.too_big)
+    fatal = sum(1 for r in labels.results.values() if r.fails_training)
+    bad_files = sum(1 for r in labels.results.values() if not r.ok) + len(labels.too_big) - fatal
     if problems:
         report.errors += capped(problems, MAX_LABEL_PROBLEMS, "label problems", "labels")
+    if bad_files:
         report.errors.append(
             error(
                 "labels",
@@ -192,7 +269,15 @@ def judge_label_files(labels: LabelPass, report: Report, task: Task | None) -> N
                 hint="fix the lines listed above",
             )
         )
-    if seg_files and box_files:
+    if fatal:
+        report.errors.append(
+            error(
+                "labels",
+                f"{fatal} label file(s) would stop the whole training (see above)",
+                hint="fix them before uploading again",
+            )
+        )
+    if seg_files and box_files and task != "obb":
         report.warnings.append(
             warning(
                 "labels",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from yolo_pipeline.dataset.budget import too_many_images
 from yolo_pipeline.dataset.data_yaml import DataYaml, list_line_path
 from yolo_pipeline.dataset.labels import is_image
 from yolo_pipeline.dataset.storage.base import Storage, StorageError
@@ -29,12 +30,24 @@ class ResolvedSplit:
 
 
 def resolve_splits(
-    config: DataYaml, index: ListingIndex, storage: Storage, report: Report, file: str
+    config: DataYaml,
+    index: ListingIndex,
+    storage: Storage,
+    report: Report,
+    file: str,
+    max_images: int | None = None,
 ) -> dict[str, ResolvedSplit] | None:
-    splits = {
-        name: _resolve_split(name, entries, index, storage, file)
-        for name, entries in config.splits.items()
-    }
+    """Each split's images, repeats kept: Ultralytics trains an image once per listing (a
+    repeated list line, a folder and its subfolder). ``max_images`` bounds the total."""
+    splits: dict[str, ResolvedSplit] = {}
+    left = max_images
+    for name, entries in config.splits.items():
+        splits[name] = _resolve_split(name, entries, index, storage, file, left)
+        if left is not None:
+            left -= len(splits[name].images)
+            if left < 0:
+                report.errors.append(too_many_images(max_images or 0, file))
+                return None
     for s in splits.values():
         report.add(s.findings)
     if any(f.severity == "error" for s in splits.values() for f in s.findings):
@@ -48,11 +61,18 @@ def resolve_splits(
 
 
 def _resolve_split(
-    split: str, entries: list[str], index: ListingIndex, storage: Storage, file: str
+    split: str,
+    entries: list[str],
+    index: ListingIndex,
+    storage: Storage,
+    file: str,
+    max_images: int | None = None,
 ) -> ResolvedSplit:
     images: list[str] = []
     findings: list[Finding] = []
     for entry in entries:
+        if max_images is not None and len(images) > max_images:
+            break  # the caller refuses the total; resolving the rest only costs time
         if entry in index.by_path:
             if is_image(entry):
                 findings.append(
@@ -66,15 +86,18 @@ def _resolve_split(
                 continue
             images += _read_list_file(split, entry, index, storage, findings)
         elif entry in {"", "."} or index.has_folder(entry):
-            base = "" if entry in {"", "."} else entry.rstrip("/") + "/"
-            for path in index.under(entry):
-                rel = path[len(base) :]
-                # glob('**/*.*') skips hidden files and folders (e.g. macOS ._x.jpg).
-                if is_image(path) and not any(p.startswith(".") for p in rel.split("/")):
-                    images.append(path)
+            cut = 0 if entry in {"", "."} else len(entry.rstrip("/")) + 1
+            # glob('**/*.*') skips hidden files and folders below the entry (e.g. macOS
+            # ._x.jpg): the index knows where each path's last hidden part starts.
+            hidden_at = index.images
+            images += [
+                path
+                for path in index.under(entry)
+                if hidden_at.get(path, cut) < cut and not path.startswith(".", cut)
+            ]
         else:
             findings.append(_missing_entry(entry, split, index, file))
-    return ResolvedSplit(split, sorted(set(images)), findings)
+    return ResolvedSplit(split, sorted(images), findings)
 
 
 def _read_list_file(

@@ -11,17 +11,21 @@ from __future__ import annotations
 import dataclasses
 
 from yolo_pipeline.contract import TRAINING_YAML
+from yolo_pipeline.dataset.budget import CheckBudget
 from yolo_pipeline.dataset.data_yaml import MAX_DATA_YAML_BYTES, DataYaml, parse_data_yaml
-from yolo_pipeline.dataset.keypoints import kpt_shape_of
+from yolo_pipeline.dataset.keypoints import check_flip_idx, kpt_shape_of
 from yolo_pipeline.dataset.labels import label_path
 from yolo_pipeline.dataset.storage.base import Storage, StorageError
 from yolo_pipeline.dataset.storage.opener import open_location
 from yolo_pipeline.dataset.storage.zip_reader import ArchiveError
 from yolo_pipeline.dataset.validation.cross_checks import (
+    check_channels,
     check_class_coverage,
     check_empty_images,
+    check_image_named_folders,
     check_orphans,
     check_overlap,
+    check_shared_labels,
     label_caches,
 )
 from yolo_pipeline.dataset.validation.index import ListingIndex
@@ -31,18 +35,24 @@ from yolo_pipeline.dataset.validation.label_pass import (
     read_labels,
 )
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, DatasetStats, Report
-from yolo_pipeline.dataset.validation.splits import resolve_splits
+from yolo_pipeline.dataset.validation.splits import Pairs, ResolvedSplit, resolve_splits
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
 
 
-def validate_dataset(storage: Storage, data_yaml: str = "data.yaml") -> Report:
-    """Validate the dataset in ``storage`` whose config is ``data_yaml``; never raises."""
+def validate_dataset(
+    storage: Storage, data_yaml: str = "data.yaml", budget: CheckBudget | None = None
+) -> Report:
+    """Validate the dataset in ``storage`` whose config is ``data_yaml``; never raises.
+
+    With a ``budget`` (the launcher's), a dataset too costly to check ends in one error
+    that says what to do, never in a timeout; without one (the CLI), everything is read.
+    """
     report = Report(location=storage.uri, valid=False)
     refused: Finding | None = None
     try:
-        _validate(storage, data_yaml, report)
+        _validate(storage, data_yaml, report, budget)
     except ArchiveError as exc:  # a refused zip: named by its entry, never retried
         archive = storage.uri.rstrip("/").rsplit("/", 1)[-1]
         refused = error(exc.path or archive, str(exc), hint=exc.hint)
@@ -84,7 +94,7 @@ def _name_in_archive(report: Report, storage: Storage) -> None:
             items[:] = [dataclasses.replace(f, file=root + f.file) for f in items]
 
 
-def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
+def _validate(storage: Storage, data_yaml: str, report: Report, budget: CheckBudget | None) -> None:
     files = storage.list_files()
     index = ListingIndex(files)
     report.stats = DatasetStats(files=len(files), bytes=sum(f.size for f in files))
@@ -95,26 +105,46 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
     report.stats = dataclasses.replace(
         report.stats, task="detect", classes=config.nc, names=tuple(config.names)
     )
-    splits = resolve_splits(config, index, storage, report, data_yaml)
+    max_images = budget.max_split_images if budget is not None else None
+    splits = resolve_splits(config, index, storage, report, data_yaml, max_images)
     if splits is None:
         return
     check_overlap(splits, report, data_yaml)
     check_empty_images(splits, index, report)
     report.errors += label_caches(index)
+    report.add(check_channels(config, splits, data_yaml))
+    report.warnings += check_image_named_folders(config, index, data_yaml)
     kpt_shape = kpt_shape_of(config.extras)
     task = _known_task(storage, index, kpt_shape is not None, report)
     if task == "pose" and kpt_shape is None:
         report.errors.append(_no_kpt_shape(data_yaml))
         return
-    pairs = {s.name: [(img, label_path(img)) for img in s.images] for s in splits.values()}
-    labels = read_labels(storage, index, pairs, config, kpt_shape, task)
+    if task == "pose":
+        report.errors += check_flip_idx(config.extras, config.key_lines.get("flip_idx"), data_yaml)
+    pairs = _pairs(splits)
+    report.warnings += check_shared_labels(pairs, data_yaml)
+    labels = read_labels(storage, index, pairs, config, kpt_shape, task, budget)
     report.stats = dataclasses.replace(report.stats, label_files_read=len(labels.results))
+    if labels.stopped is not None:
+        report.errors.append(labels.stopped)
+        return
     judge_splits(splits, pairs, index, labels, report, data_yaml)
     judge_label_files(labels, report, task)
     per_class = {name: labels.per_class.get(i, 0) for i, name in enumerate(config.names)}
     report.stats = dataclasses.replace(report.stats, instances_per_class=per_class)
     check_class_coverage(config, report.stats.splits, pairs, labels.results, report, data_yaml)
     check_orphans(pairs, index, report)
+
+
+def _pairs(splits: dict[str, ResolvedSplit]) -> Pairs:
+    """(image, label path) per split; an image listed many times is mapped once."""
+    labels: dict[str, str] = {}
+    return {
+        s.name: [
+            (img, labels.get(img) or labels.setdefault(img, label_path(img))) for img in s.images
+        ]
+        for s in splits.values()
+    }
 
 
 def _refused_entries(storage: Storage, report: Report) -> set[str]:
