@@ -32,6 +32,7 @@ from yolo_pipeline.dataset.validation.label_pass import (
 )
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, DatasetStats, Report
 from yolo_pipeline.dataset.validation.splits import resolve_splits
+from yolo_pipeline.dataset.validation.tasks.hooks import classify_hook
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
@@ -89,6 +90,8 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
     index = ListingIndex(files)
     report.stats = DatasetStats(files=len(files), bytes=sum(f.size for f in files))
     refused = _refused_entries(storage, report)
+    if classify_hook(storage, data_yaml, index, report):
+        return
     config = _read_config(storage, data_yaml, index, report, refused)
     if config is None:
         return
