@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from yolo_pipeline.contract import DATA_YAML, ZIP_SUFFIX
+from yolo_pipeline.dataset.storage.class_folders import classify_root
 from yolo_pipeline.dataset.storage.zip_reader import (
     DEFAULT_LIMITS,
     ArchiveError,
@@ -45,7 +46,8 @@ def extract_dataset(archive: Path, dest: Path, limits: ZipLimits = DEFAULT_LIMIT
     source = LocalZipFile(archive)
     zf = ZipArchive(source.read_range, source.size(), limits)
     entries = [e for e in zf.directory.entries if not e.name.startswith(_MACOS_FORK)]
-    root = find_dataset_root((e.name for e in entries), DATA_YAML)
+    root = find_dataset_root([e.name for e in entries], DATA_YAML)
+    root = root if root is not None else classify_root(e.name for e in entries)
     if root is None:
         raise ArchiveError(
             f"{archive.name} has no {DATA_YAML} at its root or in its single top-level folder",

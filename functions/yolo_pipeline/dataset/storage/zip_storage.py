@@ -22,6 +22,7 @@ from yolo_pipeline.dataset.storage.base import (
     FileInfo,
     bounded_map,
 )
+from yolo_pipeline.dataset.storage.class_folders import classify_root
 from yolo_pipeline.dataset.storage.zip_reader import (
     DEFAULT_LIMITS,
     Span,
@@ -85,7 +86,7 @@ class ZipStorage(BoundedReads):
             if self._archive is None:
                 self._archive = ZipArchive(self.source.read_range, self.source.size(), self.limits)
                 names = [e.name for e in self._archive.files()]
-                self.root = find_dataset_root(names, DATA_YAML) or ""
+                self.root = find_dataset_root(names, DATA_YAML) or classify_root(names) or ""
             return self._archive
 
     @property

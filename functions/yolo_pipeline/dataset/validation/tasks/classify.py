@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 from yolo_pipeline import safe_yaml
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.dataset.labels import is_image
+from yolo_pipeline.dataset.storage.class_folders import classify_root
 from yolo_pipeline.dataset.validation.index import ListingIndex
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, Report, SplitStats
 from yolo_pipeline.findings import Finding, error, warning
@@ -44,20 +44,6 @@ class ClassFolders:
     @property
     def images(self) -> int:
         return sum(self.per_class.values())
-
-
-def classify_root(names: Iterable[str]) -> str | None:
-    """Where a class-folder archive's dataset starts: ``""`` when ``train/`` is at the top,
-    ``"top/"`` when it sits in the one top-level folder; None when it is not class folders."""
-    names = [n for n in names if not n.startswith("__MACOSX/")]
-    if any(n.startswith("train/") and is_image(n) for n in names):
-        return ""
-    tops = {n.split("/", 1)[0] for n in names if "/" in n}
-    if len(tops) == 1:
-        top = tops.pop() + "/"
-        if any(n.startswith(top + "train/") and is_image(n) for n in names):
-            return top
-    return None
 
 
 def looks_like_class_folders(index: ListingIndex) -> bool:
