@@ -32,7 +32,7 @@ from yolo_pipeline.dataset.validation.label_pass import (
 )
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, DatasetStats, Report
 from yolo_pipeline.dataset.validation.splits import resolve_splits
-from yolo_pipeline.dataset.validation.tasks.hooks import classify_hook
+from yolo_pipeline.dataset.validation.tasks.hooks import DONE, POLYGONS, classify_hook, dense_hook
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
@@ -109,11 +109,15 @@ def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
     if task == "pose" and kpt_shape is None:
         report.errors.append(_no_kpt_shape(data_yaml))
         return
+    dense = dense_hook(storage, index, splits, config, report, data_yaml, task)
+    if dense == DONE:
+        return
+    task = "segment" if dense == POLYGONS else task  # semantic from polygon rows
     pairs = {s.name: [(img, label_path(img)) for img in s.images] for s in splits.values()}
     labels = read_labels(storage, index, pairs, config, kpt_shape, task)
     report.stats = dataclasses.replace(report.stats, label_files_read=len(labels.results))
     judge_splits(splits, pairs, index, labels, report, data_yaml)
-    judge_label_files(labels, report, task)
+    judge_label_files(labels, report, "semantic" if dense == POLYGONS else task)
     per_class = {name: labels.per_class.get(i, 0) for i, name in enumerate(config.names)}
     report.stats = dataclasses.replace(report.stats, instances_per_class=per_class)
     check_class_coverage(config, report.stats.splits, pairs, labels.results, report, data_yaml)
