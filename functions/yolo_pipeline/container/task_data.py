@@ -34,13 +34,33 @@ def prepare(root: Path, values: dict[str, Any]) -> tuple[Path, DataYaml, dataset
     return dataset_scan.write_sanitized_copy(config, root), config, scan
 
 
-def _class_images(split: Path) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _class_images(split: Path) -> dict[str, list[Path]]:
+    """Each class folder's images (any depth, hidden ones skipped as Ultralytics' glob does);
+    folders without images are left out."""
+    found: dict[str, list[Path]] = {}
     for folder in sorted(p for p in split.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        n = sum(1 for f in folder.rglob("*") if f.is_file() and is_image(f.name))
-        if n:
-            counts[folder.name] = n
-    return counts
+        images = sorted(
+            f
+            for f in folder.rglob("*")
+            if f.is_file()
+            and is_image(f.name)
+            and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+        )
+        if images:
+            found[folder.name] = images
+    return found
+
+
+def _link(view: Path, source: Path, images: dict[str, list[Path]], classes: set[str]) -> None:
+    """File links, not folder links: Ultralytics' rglob does not descend into linked folders,
+    and only the folders and images checked reach training."""
+    for name, files in images.items():
+        if name not in classes:  # a val class train lacks would be skipped anyway
+            continue
+        for image in files:
+            target = view / name / image.relative_to(source / name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(image)
 
 
 def classify_view(root: Path) -> tuple[Path, DataYaml, dataset_scan.DatasetScan]:
@@ -58,13 +78,10 @@ def classify_view(root: Path) -> tuple[Path, DataYaml, dataset_scan.DatasetScan]
     if not val:
         raise UserError("No validation images in class folders: add val/<class>/ folders.")
     view = Path(tempfile.mkdtemp(prefix="yolo-classify-"))
-    for split, source, counts in (("train", train, classes), ("val", root / str(val_name), val)):
-        (view / split).mkdir()
-        for name in counts:
-            if name in classes:  # a val class train lacks would be skipped anyway
-                (view / split / name).symlink_to(source / name, target_is_directory=True)
+    _link(view / "train", train, classes, set(classes))
+    _link(view / "val", root / str(val_name), val, set(classes))
     scan = dataset_scan.DatasetScan(
-        images={"train": sum(classes.values()), "val": sum(val.values())}
+        images={"train": sum(map(len, classes.values())), "val": sum(map(len, val.values()))}
     )
     log.info("Classification: %d classes, view of the class folders at %s", len(classes), view)
     return view, DataYaml(names=list(classes), splits={}), scan

@@ -34,6 +34,15 @@ def cpu_args(task: str) -> dict[str, Any]:
     return {**CPU_TASK_ARGS[task], **_COMMON}
 
 
+def write_training_yaml(root: Path, task: str, epochs: int = 3) -> Path:
+    """training.yaml with the CPU settings and no model: the job trains the task's default
+    (its YOLO26 n model; `local` without the weights builds its architecture)."""
+    args = {k: v for k, v in cpu_args(task).items() if k != "model"}
+    path = Path(root) / "training.yaml"
+    path.write_text(yaml.safe_dump({**args, "epochs": epochs}, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def _counts(n_train: int, n_val: int) -> tuple[tuple[str, int], ...]:
     return (("train", n_train), ("val", n_val))
 
