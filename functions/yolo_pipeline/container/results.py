@@ -78,8 +78,8 @@ def semantic_per_class(
 ) -> list[dict[str, Any]]:
     """One row per class for semantic segmentation (SemanticMetrics): the images and pixels
     of the class in validation, its IoU and pixel accuracy; ``None`` where it has no pixels."""
-    ious = list(getattr(metrics, "per_class_iou", None) or [])
-    accs = list(getattr(metrics, "per_class_pixel_accuracy", None) or [])
+    ious = _listed(getattr(metrics, "per_class_iou", None))  # numpy arrays: no truth value
+    accs = _listed(getattr(metrics, "per_class_pixel_accuracy", None))
     pixels = getattr(metrics, "nt_per_class", None)
     images = getattr(metrics, "nt_per_image", None)
     rows = []
@@ -96,6 +96,10 @@ def semantic_per_class(
             }
         )
     return rows
+
+
+def _listed(values: Any) -> list[Any]:
+    return [] if values is None else list(values)
 
 
 def _per_class(metrics: Any, names: Any, task: str) -> list[dict[str, Any]]:
