@@ -98,8 +98,8 @@ def semantic_per_class(
     return rows
 
 
-def _listed(values: Any) -> list[Any]:
-    return [] if values is None else list(values)
+def _listed(values: Any) -> list[float]:
+    return [] if values is None else [float(v) for v in values]
 
 
 def _per_class(metrics: Any, names: Any, task: str) -> list[dict[str, Any]]:
