@@ -100,6 +100,17 @@ def headline_metric(task: object) -> str:
     return HEADLINE["detect"]
 
 
+def second_metric(task: object) -> str:
+    """The figure `status` and `models` show beside the headline: mAP50 of the headline's
+    kind; top-5 for classify, pixel accuracy for semantic, abs_rel for depth."""
+    headline = headline_metric(task)
+    for plain in _PLAIN_QUALITY.values():
+        names = list(plain.values())
+        if headline == names[0]:
+            return names[1] if headline != "val:delta1" else "val:abs_rel"
+    return headline.removesuffix("-95")
+
+
 def higher_is_better(name: str) -> bool:
     """Whether a larger value of metric ``name`` is the better model (abs_rel, rmse and silog
     are errors: smaller is better)."""
