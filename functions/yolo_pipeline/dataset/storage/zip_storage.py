@@ -86,7 +86,8 @@ class ZipStorage(BoundedReads):
             if self._archive is None:
                 self._archive = ZipArchive(self.source.read_range, self.source.size(), self.limits)
                 names = [e.name for e in self._archive.files()]
-                self.root = find_dataset_root(names, DATA_YAML) or classify_root(names) or ""
+                root = find_dataset_root(names, DATA_YAML)
+                self.root = root if root is not None else classify_root(names) or ""
             return self._archive
 
     @property
