@@ -145,7 +145,7 @@ def _val_findings(val: ClassFolders | None, classes: list[str]) -> list[Finding]
         shown = ", ".join(quote(c, 40) for c in extra[:5])
         out.append(
             error(
-                f"{val.folder}",
+                f"{val.folder}/{extra[0]}",
                 f"has class folder(s) {shown} that train/ lacks: Ultralytics skips their "
                 f"{sum(val.per_class[c] for c in extra)} images (Skipping samples from classes "
                 "the model lacks)",
