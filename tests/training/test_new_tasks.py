@@ -13,6 +13,7 @@ import pytest
 from yolo_pipeline.cli.local import run_local
 from yolo_pipeline.dataset.task_samples import WRITERS, write_training_yaml
 from yolo_pipeline.training.metric_line import headline_label, headline_metric, quality_names
+from yolo_pipeline.training.tasks import Task
 
 EPOCHS = 3
 SUBJECT = {"classify": "top-1 accuracy", "semantic": "mIoU", "depth": "delta1"}
@@ -20,7 +21,7 @@ SUBJECT = {"classify": "top-1 accuracy", "semantic": "mIoU", "depth": "delta1"}
 
 @pytest.mark.parametrize("task", ["classify", "semantic", "depth"])
 def test_local_trains_the_task_and_leads_with_its_headline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task: Task
 ) -> None:
     dataset = WRITERS[task](tmp_path / f"tiny-{task}")
     write_training_yaml(dataset, task, EPOCHS)  # no model: the task's default

@@ -14,6 +14,8 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from yolo_pipeline.errors import UsageError
+
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),
     "green": (30, 200, 40),
@@ -117,6 +119,16 @@ def make_depth_dataset(
 def _write_yaml(root: Path, extra: dict[str, Any]) -> None:
     config = {"train": "images/train", "val": "images/val", **extra}
     (root / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def write_task_sample(root: Path, task: str, seed: int = 0, epochs: int = 10) -> Path:
+    """``yolo-pipeline sample-dataset --task``: the task's tiny set and a training.yaml."""
+    root = Path(root)
+    if root.exists() and any(root.iterdir()):
+        raise UsageError(f"{root} is not empty: choose a new folder")
+    WRITERS[task](root, seed=seed)
+    write_training_yaml(root, task, epochs)
+    return root
 
 
 WRITERS = {

@@ -3,6 +3,7 @@ MetricDefinitions; a broken dataset of each is rejected by email with its findin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from tests.support.zip_factory import zip_files
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.training.metric_line import metric_names
 
-NEW_TASKS = {
+Maker = Callable[[], dict[str, bytes]]
+NEW_TASKS: dict[str, tuple[Maker, str, set[str]]] = {
     "classify": (classify_files, "yolo26n-cls.pt", {"val:top1", "val:top5"}),
     "semantic": (semantic_files, "yolo26n-sem.pt", {"val:mIoU", "val:pixel_acc"}),
     "depth": (depth_files, "yolo26n-depth.pt", {"val:delta1", "val:abs_rel", "val:rmse"}),
@@ -65,7 +67,7 @@ def test_a_classification_zip_needs_no_data_yaml(
     assert request["HyperParameters"]["task"] == "classify"
 
 
-BROKEN = {
+BROKEN: dict[str, tuple[Maker, str, bytes, str]] = {
     "classify": (classify_files, "val/eel/0.png", png_bytes(16, 16), "classes the model lacks"),
     "semantic": (
         semantic_files,

@@ -32,7 +32,13 @@ from yolo_pipeline.dataset.validation.label_pass import (
 )
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, DatasetStats, Report
 from yolo_pipeline.dataset.validation.splits import resolve_splits
-from yolo_pipeline.dataset.validation.tasks.hooks import DONE, POLYGONS, classify_hook, dense_hook
+from yolo_pipeline.dataset.validation.tasks.hooks import (
+    DONE,
+    POLYGONS,
+    ReadOnce,
+    classify_hook,
+    dense_hook,
+)
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
@@ -86,6 +92,7 @@ def _name_in_archive(report: Report, storage: Storage) -> None:
 
 
 def _validate(storage: Storage, data_yaml: str, report: Report) -> None:
+    storage = ReadOnce(storage, data_yaml)  # the task hooks read data.yaml too
     files = storage.list_files()
     index = ListingIndex(files)
     report.stats = DatasetStats(files=len(files), bytes=sum(f.size for f in files))

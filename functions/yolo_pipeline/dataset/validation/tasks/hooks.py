@@ -9,10 +9,12 @@ images as labels do, so they replace the label pass).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from yolo_pipeline.contract import DATA_YAML, TRAINING_YAML
 from yolo_pipeline.dataset.data_yaml import MAX_DATA_YAML_BYTES, DataYaml
-from yolo_pipeline.dataset.storage.base import Storage
+from yolo_pipeline.dataset.storage.base import FileInfo, Storage
 from yolo_pipeline.dataset.task_keys import DEPTH_KEYS, SEMANTIC_KEYS, TASK_KEY
 from yolo_pipeline.dataset.validation.index import ListingIndex
 from yolo_pipeline.dataset.validation.report import Report
@@ -45,6 +47,41 @@ from yolo_pipeline.training.tasks import (
     requested_in_training_yaml,
     task_from_model,
 )
+
+T = TypeVar("T")
+
+
+class ReadOnce:
+    """The storage, with data.yaml and training.yaml read at most once: the task hooks and
+    the YOLO checks both need them, and each read of an S3 object is a request."""
+
+    def __init__(self, storage: Storage, data_yaml: str) -> None:
+        self._storage = storage
+        self._once = {data_yaml, TRAINING_YAML}
+        self._cache: dict[tuple[str, int | None], bytes] = {}
+        self.uri = storage.uri
+
+    def __getattr__(self, name: str) -> Any:  # refused, archive_root, ...
+        return getattr(self._storage, name)
+
+    def list_files(self) -> list[FileInfo]:
+        return self._storage.list_files()
+
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        if path not in self._once:
+            return self._storage.read_bytes(path, max_bytes)
+        key = (path, max_bytes)
+        if key not in self._cache:
+            self._cache[key] = self._storage.read_bytes(path, max_bytes)
+        return self._cache[key]
+
+    def map_read(
+        self,
+        paths: Iterable[str],
+        fn: Callable[[str, bytes], T],
+        max_workers: int | None = None,
+    ) -> Iterator[tuple[str, T]]:
+        return self._storage.map_read(paths, fn, max_workers)
 
 
 def classify_hook(storage: Storage, data_yaml: str, index: ListingIndex, report: Report) -> bool:
