@@ -11,6 +11,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from yolo_pipeline.errors import PipelineError
 
@@ -112,6 +113,8 @@ def _unfilter(kind: int, row: bytes, prev: bytes, bpp: int) -> bytes:
         return row
     if kind == 2:
         return bytes((x + p) & 0xFF for x, p in zip(row, prev, strict=True))
+    if kind == 1 and bpp == 1:  # OpenCV's choice for 8-bit masks: a running sum, in C
+        return bytes(accumulate(row, lambda a, x: (a + x) & 0xFF))
     out = bytearray(row)
     for i in range(len(out)):
         left = out[i - bpp] if i >= bpp else 0
