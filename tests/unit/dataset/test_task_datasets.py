@@ -24,6 +24,7 @@ from tests.support.task_files import (
 from tests.support.zip_factory import write_zip
 from yolo_pipeline.dataset.validation import validate_location
 from yolo_pipeline.dataset.validation.report import Report
+from yolo_pipeline.dataset.validation.tasks.semantic import PixelBudget, read_mask
 
 
 def _check(tmp_path: Path, files: dict[str, bytes]) -> Report:
@@ -286,3 +287,12 @@ def test_depth_scale_must_be_positive(tmp_path: Path) -> None:
 def test_mask_and_depth_headers_cost_no_decoding(tmp_path: Path) -> None:
     files = {**depth_files(), "depth/train/0.png": png_header_only(10_000, 10_000, depth=16)}
     assert "megapixels" in _errors(_check(tmp_path, files))
+
+
+def test_mask_ids_past_the_pixel_budget_are_left_to_training(tmp_path: Path) -> None:
+    budget = PixelBudget(300)
+    first = read_mask(png_bytes(16, 16, lambda x, y: 1), budget)
+    second = read_mask(png_bytes(16, 16, lambda x, y: 1), budget)
+    assert first.ids == {1} and first.ids_checked
+    assert not second.ids_checked and not second.problem
+    assert "more pixel data" in read_mask(png_bomb(16, 16, 64 << 20), PixelBudget(0)).problem

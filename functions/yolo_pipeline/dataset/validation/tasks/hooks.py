@@ -33,13 +33,14 @@ from yolo_pipeline.dataset.validation.tasks.depth import (
 )
 from yolo_pipeline.dataset.validation.tasks.semantic import (
     MaskResult,
+    PixelBudget,
     find_mask,
     invalid_ids,
     masks_dir,
     parse_label_mapping,
     read_mask,
 )
-from yolo_pipeline.findings import Finding, error
+from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import (
     Task,
@@ -191,6 +192,8 @@ def _check_masks(
             hint="every pixel must be a class id of names: or 255; map raw ids with label_mapping:",
         )
 
+    budget = PixelBudget()
+
     def size_problem(mask: tuple[int, int], image: tuple[int, int]) -> str:
         if mask == image:
             return ""
@@ -200,9 +203,20 @@ def _check_masks(
         "semantic",
         "mask",
         find=lambda image: find_mask(image, folder, index),
-        read=lambda _path, data, _size: read_mask(data),
+        read=lambda _path, data, _size: read_mask(data, budget),
         size_problem=size_problem,
         judge=judge,
         folder_hint=f"put {folder}/<split>/<image stem>.png beside images/<split>/",
     )
-    dense_pass(storage, index, splits, targets, report)
+    results = dense_pass(storage, index, splits, targets, report)
+    unchecked = sum(1 for r in results.values() if not r.ids_checked)
+    if unchecked:
+        report.warnings.append(
+            warning(
+                folder,
+                f"the class ids of {unchecked} of {len(results)} masks were not read (this "
+                "check's pixel budget is spent); their size and data were checked",
+                hint="run yolo-pipeline validate on the folder to check every mask; training "
+                "drops a mask with ids outside the classes",
+            )
+        )
