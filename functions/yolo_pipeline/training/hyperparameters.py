@@ -203,7 +203,7 @@ def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
             ]
     if key == "model":
         if not isinstance(value, str) or not value.strip():
-            return [error(file, "must be a model name such as yolo11n.pt", field=key)]
+            return [error(file, "must be a model name such as yolo26n.pt", field=key)]
         ref = read_model(value)
         if ref.problem:
             return [error(file, ref.problem, field=key, hint=ref.hint)]
