@@ -11,7 +11,6 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 
 from yolo_pipeline.errors import PipelineError
 
@@ -113,8 +112,6 @@ def _unfilter(kind: int, row: bytes, prev: bytes, bpp: int) -> bytes:
         return row
     if kind == 2:
         return bytes((x + p) & 0xFF for x, p in zip(row, prev, strict=True))
-    if kind == 1 and bpp == 1:  # OpenCV's choice for 8-bit masks: a running sum, in C
-        return bytes(accumulate(row, lambda a, x: (a + x) & 0xFF))
     out = bytearray(row)
     for i in range(len(out)):
         left = out[i - bpp] if i >= bpp else 0
