@@ -296,3 +296,9 @@ def test_mask_ids_past_the_pixel_budget_are_left_to_training(tmp_path: Path) -> 
     assert first.ids == {1} and first.ids_checked
     assert not second.ids_checked and not second.problem
     assert "more pixel data" in read_mask(png_bomb(16, 16, 64 << 20), PixelBudget(0)).problem
+
+
+def test_an_uploaded_split_cache_is_refused_for_classify(tmp_path: Path) -> None:
+    # ClassificationDataset loads <split>.cache next to the split with pickle
+    files = {**classify_files(), "train.cache": b"\x80\x04N."}
+    assert "label cache: a pickle" in _errors(_check(tmp_path, files))

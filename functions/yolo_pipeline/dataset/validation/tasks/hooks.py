@@ -16,6 +16,7 @@ from yolo_pipeline.contract import DATA_YAML, TRAINING_YAML
 from yolo_pipeline.dataset.data_yaml import MAX_DATA_YAML_BYTES, DataYaml
 from yolo_pipeline.dataset.storage.base import FileInfo, Storage
 from yolo_pipeline.dataset.task_keys import DEPTH_KEYS, SEMANTIC_KEYS, TASK_KEY
+from yolo_pipeline.dataset.validation.cross_checks import label_caches
 from yolo_pipeline.dataset.validation.index import ListingIndex
 from yolo_pipeline.dataset.validation.report import Report
 from yolo_pipeline.dataset.validation.splits import ResolvedSplit
@@ -108,6 +109,7 @@ def classify_hook(storage: Storage, data_yaml: str, index: ListingIndex, report:
     ):
         return False
     validate_classify(index, content, report)
+    report.errors += label_caches(index)  # <split>.cache is read with pickle, as labels' are
     report.stats = dataclasses.replace(report.stats, task="classify")
     return True
 
