@@ -302,3 +302,10 @@ def test_an_uploaded_split_cache_is_refused_for_classify(tmp_path: Path) -> None
     # ClassificationDataset loads <split>.cache next to the split with pickle
     files = {**classify_files(), "train.cache": b"\x80\x04N."}
     assert "label cache: a pickle" in _errors(_check(tmp_path, files))
+
+
+def test_semantic_from_polygon_labels(tmp_path: Path) -> None:
+    # PolygonSemanticDataset: without masks_dir (and no masks/ folder) polygons are rasterised
+    files = {**task_dataset("segment"), "training.yaml": b"task: semantic\n"}
+    report = _check(tmp_path, files)
+    assert report.valid and report.stats.task == "semantic", _errors(report)
