@@ -4,7 +4,6 @@ rule's test names the Ultralytics message it mirrors."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -120,9 +119,7 @@ def test_classify_empty_subfolders_are_bounded_and_ignored(tmp_path: Path) -> No
     root = write_local(tmp_path / "ds", classify_files())
     for i in range(100_000):
         (root / "train" / "cat" / f"empty{i}").mkdir()
-    started = time.monotonic()
-    report = validate_location(str(root))
-    assert time.monotonic() - started < 60  # one walk of the tree, no per-folder work
+    report = validate_location(str(root))  # one walk of the tree; folders are not classes
     assert report.valid and report.stats.classes == 2 and report.stats.splits["train"].images == 6
 
 
