@@ -81,7 +81,10 @@ def classify_view(root: Path) -> tuple[Path, DataYaml, dataset_scan.DatasetScan]
     _link(view / "train", train, classes, set(classes))
     _link(view / "val", root / str(val_name), val, set(classes))
     scan = dataset_scan.DatasetScan(
-        images={"train": sum(map(len, classes.values())), "val": sum(map(len, val.values()))}
+        images={
+            "train": sum(map(len, classes.values())),
+            "val": sum(len(files) for name, files in val.items() if name in classes),
+        }
     )
     log.info("Classification: %d classes, view of the class folders at %s", len(classes), view)
     return view, DataYaml(names=list(classes), splits={}), scan
