@@ -306,3 +306,14 @@ def test_semantic_from_polygon_labels(tmp_path: Path) -> None:
     files = {**task_dataset("segment"), "training.yaml": b"task: semantic\n"}
     report = _check(tmp_path, files)
     assert report.valid and report.stats.task == "semantic", _errors(report)
+
+
+def test_folders_alone_tell_semantic_and_depth_apart_from_detect(tmp_path: Path) -> None:
+    semantic = semantic_files()
+    semantic["data.yaml"] = semantic["data.yaml"].replace(b"masks_dir: masks\n", b"")
+    assert _check(tmp_path / "s", semantic).stats.task == "semantic"  # a masks/ folder
+    depth = depth_files()
+    depth["data.yaml"] = depth["data.yaml"].replace(b"depth_scale: 1000\n", b"")
+    assert _check(tmp_path / "d", depth).stats.task == "depth"  # a depth/ folder
+    detect = {**task_dataset("detect"), "masks/readme.txt": b"unrelated"}
+    assert _check(tmp_path / "b", detect).stats.task == "detect"  # label rows decide

@@ -120,8 +120,9 @@ DONE, POLYGONS, OTHER = "done", "polygons", ""
 
 
 def infer_dense_task(config: DataYaml, index: ListingIndex) -> Task | None:
-    """semantic or depth from data.yaml alone (``task:``, the task's own keys) or from the
-    folders Ultralytics pairs images with (``masks/``, ``depth/``); None otherwise."""
+    """semantic or depth from data.yaml alone (``task:``, the task's own keys) or, in a
+    dataset without ``labels/``, from the folders Ultralytics pairs images with (``masks/``,
+    ``depth/``); None otherwise."""
     declared = config.extras.get(TASK_KEY)
     if is_task(declared):
         return declared
@@ -130,6 +131,8 @@ def infer_dense_task(config: DataYaml, index: ListingIndex) -> Task | None:
         return "semantic"
     if keys & DEPTH_KEYS:
         return "depth"
+    if index.has_folder("labels"):  # label rows decide; a stray masks/ folder does not
+        return None
     if index.has_folder("masks"):
         return "semantic"
     if index.has_folder("depth"):
