@@ -60,12 +60,12 @@ def test_local_segment_without_weights_trains_the_architecture(
     code = run_local(dataset, epochs=1, workdir=tmp_path / "run", out=out)
     text = out.getvalue()
     assert code == 0, text[-4000:]
-    assert "WARNING: pretrained weights yolo11n-seg.pt are not in" in text
+    assert "WARNING: pretrained weights yolo26n-seg.pt are not in" in text
     hyper = json.loads((tmp_path / "run" / "input" / "config" / "hyperparameters.json").read_text())
-    assert hyper["model"] == "yolo11n-seg.yaml" and hyper["task"] == "segment"
+    assert hyper["model"] == "yolo26n-seg.yaml" and hyper["task"] == "segment"
     email = (tmp_path / "run" / "email.txt").read_text()
     assert "Completed: shapes-seg mask mAP50-95 " in email.splitlines()[0]
-    assert "mask mAP50-95" in email and "trains yolo11n-seg.yaml from scratch" in email
+    assert "mask mAP50-95" in email and "trains yolo26n-seg.yaml from scratch" in email
 
 
 class _Planted:

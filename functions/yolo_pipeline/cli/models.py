@@ -27,6 +27,7 @@ from yolo_pipeline.notifier.registry import (
     list_packages,
     registered_model,
 )
+from yolo_pipeline.training.metric_line import headline_metric, second_metric
 
 DEFAULT_LIMIT = 10
 
@@ -43,8 +44,8 @@ def format_group(group: str, models: list[RegisteredModel]) -> str:
             str(m.version or "-"),
             m.created.strftime("%Y-%m-%d %H:%M") if m.created else "-",
             m.approval or "-",
-            _num(m.metrics.get("val:mAP50-95")),
-            _num(m.metrics.get("val:mAP50")),
+            _num(m.metrics.get(headline_metric(m.task))),  # the task's headline
+            _num(m.metrics.get(second_metric(m.task))),
             m.job_name or "-",
         )
         for m in models

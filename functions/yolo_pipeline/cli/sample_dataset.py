@@ -29,10 +29,24 @@ def register(
         help="image size in pixels, >= 32 (default 160)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--task",
+        choices=("detect", "classify", "semantic", "depth"),
+        default="detect",
+        help="detect: the shapes (default); classify: colour folders; semantic: rectangle "
+        "masks; depth: depth ramps",
+    )
     p.set_defaults(handler=run_sample_dataset)
 
 
 def run_sample_dataset(args: argparse.Namespace) -> int:
+    if args.task != "detect":
+        # numpy/Pillow: only when asked (the CLI installs without the training stack)
+        from yolo_pipeline.dataset.task_samples import write_task_sample
+
+        root = write_task_sample(Path(args.directory).expanduser(), args.task, args.seed)
+        print(f"Wrote a tiny {args.task} dataset and its training.yaml to {root}")
+        return EXIT_OK
     root = write_sample_dataset(
         Path(args.directory).expanduser(), args.train, args.val, args.imgsz, args.seed
     )

@@ -23,7 +23,7 @@ from yolo_pipeline.cli.arguments import int_in_range
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.errors import EXIT_OK, AwsProblem
 from yolo_pipeline.text import duration_column
-from yolo_pipeline.training.metric_line import headline_metric, task_of
+from yolo_pipeline.training.metric_line import headline_metric, second_metric, task_of
 
 DEFAULT_LIMIT = 10
 
@@ -82,7 +82,7 @@ def job_row(
         created=created,
         duration_s=duration,
         map50_95=_final_metric(described, headline),
-        map50=_final_metric(described, headline.removesuffix("-95")),
+        map50=_final_metric(described, second_metric(task)),
         dataset=_dataset_uri(described, tags),
         failure=str(described.get("FailureReason", "")),
         task=task,

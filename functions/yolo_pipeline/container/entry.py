@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from yolo_pipeline.container import dataset_scan, inputs, label_scan, offline, outputs
+from yolo_pipeline.container import dataset_scan, inputs, label_scan, offline, outputs, task_data
 from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
@@ -43,16 +43,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     """Inputs, dataset scan, offline setup, training, model/: the metrics.json content."""
     values = inputs.read_hyperparameters(layout)
-    channel = inputs.dataset_channel(layout)
-    config = dataset_scan.read_data_yaml(channel)
+    root = inputs.dataset_channel(layout).resolve()
+    data_yaml, config, scan = task_data.prepare(root, values)
     # Before anything imports Ultralytics (it reads the flag once); the steps above are pure.
     safe_weights.enable_safe_load()
     offline.setup_offline_environment()
     offline.point_ultralytics_at_baked_weights(layout.code)
-    root = channel.resolve()
-    scan, _ = dataset_scan.scan_dataset(root, config)
     dataset_scan.log_scan(scan)
-    data_yaml = dataset_scan.write_sanitized_copy(config, root)
     record = label_scan.ScanRecord()  # what Ultralytics' own label scan drops
     label_scan.install(record)
     outcome = train(layout, values, data_yaml, stop)

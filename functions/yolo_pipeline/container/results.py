@@ -28,6 +28,7 @@ FINAL_SOURCE_CSV = "results.csv best epoch"
 # box four, then the mask (segment) or keypoint (pose) four.
 _EXTRA_PREFIX = {"segment": "mask", "pose": "pose"}
 _FIGURES = ("precision", "recall", "mAP50", "mAP50-95")
+_NO_PER_CLASS = frozenset({"classify", "depth"})
 
 
 def _names(names: Mapping[int, str] | Sequence[str]) -> list[str]:
@@ -72,6 +73,45 @@ def per_class_results(
     return rows
 
 
+def semantic_per_class(
+    metrics: Any, names: Mapping[int, str] | Sequence[str]
+) -> list[dict[str, Any]]:
+    """One row per class for semantic segmentation (SemanticMetrics): the images and pixels
+    of the class in validation, its IoU and pixel accuracy; ``None`` where it has no pixels."""
+    ious = _listed(getattr(metrics, "per_class_iou", None))  # numpy arrays: no truth value
+    accs = _listed(getattr(metrics, "per_class_pixel_accuracy", None))
+    pixels = getattr(metrics, "nt_per_class", None)
+    images = getattr(metrics, "nt_per_image", None)
+    rows = []
+    for index, name in enumerate(_names(names)):
+        present = _count(pixels, index) > 0
+        rows.append(
+            {
+                "class": index,
+                "name": name,
+                "images": _count(images, index),
+                "pixels": _count(pixels, index),
+                "IoU": finite_number(ious[index]) if present and index < len(ious) else None,
+                "pixel_acc": finite_number(accs[index]) if present and index < len(accs) else None,
+            }
+        )
+    return rows
+
+
+def _listed(values: Any) -> list[float]:
+    return [] if values is None else [float(v) for v in values]
+
+
+def _per_class(metrics: Any, names: Any, task: str) -> list[dict[str, Any]]:
+    """The per-class table that fits the task: none for classify and depth (Ultralytics
+    measures them as a whole), IoU for semantic, detection figures otherwise."""
+    if metrics is None or task in _NO_PER_CLASS:
+        return []
+    if task == "semantic":
+        return semantic_per_class(metrics, names)
+    return per_class_results(metrics, names, task)
+
+
 def _count(counts: Any, index: int) -> int:
     try:
         return int(counts[index])
@@ -90,14 +130,20 @@ def capture_final_validation(trainer: Any, task: str = "detect") -> dict[str, An
     stopper = getattr(trainer, "stopper", None)
     return {
         "metrics": from_ultralytics(dict(getattr(trainer, "metrics", None) or {})),
-        "per_class": per_class_results(det_metrics, names, task) if det_metrics else [],
+        "per_class": _per_class(det_metrics, names, task),
         "best_epoch": int(getattr(stopper, "best_epoch", 0) or 0) or None,
     }
 
 
 def fitness(row: Mapping[str, float]) -> float:
     """Ultralytics 8.4's fitness, which picks best.pt: mAP50-95 (its weights are 0, 0, 0, 1
-    over P, R, mAP50, mAP50-95), summed over the row's kinds: box, plus mask or pose."""
+    over P, R, mAP50, mAP50-95), summed over the row's kinds: box, plus mask or pose; the
+    mean of top-1 and top-5 for classify, mIoU for semantic, delta1 for depth."""
+    if "metrics/accuracy_top1" in row:
+        return (row["metrics/accuracy_top1"] + row.get("metrics/accuracy_top5", 0.0)) / 2
+    for key in ("metrics/mIoU", "metrics/delta1"):
+        if key in row:
+            return row[key]
     return sum(row.get(f"metrics/mAP50-95({kind})", 0.0) for kind in "BMP")
 
 

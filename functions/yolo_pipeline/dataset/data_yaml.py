@@ -19,6 +19,7 @@ from typing import Any
 from yolo_pipeline import safe_yaml
 from yolo_pipeline.dataset.keypoints import POSE_KEYS, check_keypoint_keys
 from yolo_pipeline.dataset.labels import is_image
+from yolo_pipeline.dataset.task_keys import TASK_DATA_KEYS, TASK_YAML_KEYS
 from yolo_pipeline.findings import Finding, error, warning
 from yolo_pipeline.text import quote
 
@@ -31,11 +32,11 @@ MAX_UNKNOWN_KEYS = 10  # warnings about unknown keys; the rest are counted
 SPLITS = ("train", "val", "test")
 KNOWN_KEYS = frozenset({"path", "train", "val", "validation", "test", "nc", "names"})
 # Extras seen in real exports; kept (with a warning) instead of being called unknown.
-KNOWN_EXTRA_KEYS = frozenset(
+KNOWN_EXTRA_KEYS = TASK_YAML_KEYS | frozenset(
     {"kpt_shape", "flip_idx", "channels", "roboflow", "license", "url", "version", "author"}
 )
 # The extras Ultralytics itself reads; only these reach the training data.yaml.
-ULTRALYTICS_EXTRA_KEYS = frozenset({"kpt_shape", "flip_idx", "channels"})
+ULTRALYTICS_EXTRA_KEYS = frozenset({"kpt_shape", "flip_idx", "channels"}) | TASK_DATA_KEYS
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")
 # Ultralytics' YAML.load: what it deletes before parsing a file a second time.
@@ -376,7 +377,7 @@ def _check_keys(
         extras[key] = data[key]
         if key == "channels":
             out += _check_channels(data[key], lines.get(key), file)
-        elif key not in POSE_KEYS:  # those are checked (dataset/keypoints.py)
+        elif key not in POSE_KEYS | TASK_YAML_KEYS:  # those are checked where they are read
             out.append(
                 warning(file, "is an extra key; kept, not checked", line=lines.get(key), field=key)
             )

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from yolo_pipeline.notifier.job_results import ClassFigures, JobResults
 from yolo_pipeline.notifier.registry import RegisteredModel, RegistryOutcome
-from yolo_pipeline.training.metric_line import headline_label, headline_metric
+from yolo_pipeline.training.metric_line import headline_label, headline_metric, higher_is_better
 
 ALL_CLASSES_MAX = 15  # up to this many classes the table lists every one
 WORST_AND_BEST = 5  # beyond it: the 5 worst and the 5 best by mAP50-95
@@ -60,9 +60,55 @@ _HEADER = (
 )
 
 
+_WHOLE = {
+    "classify": "Ultralytics measures classification over the whole validation set",
+    "depth": "depth is one continuous target, measured over every valid pixel",
+}
+_SEMANTIC_HEADER = (
+    f"  {'class':<{NAME_WIDTH}} {'images':>7}  {'pixels':>10}  {'IoU':>6}  {'pixel acc':>9}"
+)
+
+
+def _semantic_row(c: ClassFigures) -> str:
+    name = c.name if len(c.name) <= NAME_WIDTH else c.name[: NAME_WIDTH - 3] + "..."
+    images = "-" if c.images is None else str(c.images)
+    pixels = "-" if c.instances is None else str(c.instances)
+    return (
+        f"  {name:<{NAME_WIDTH}} {images:>7}  {pixels:>10}  {_figure(c.iou):>6}  "
+        f"{_figure(c.pixel_acc):>9}"
+    )
+
+
+def semantic_lines(classes: Sequence[ClassFigures]) -> list[str]:
+    """IoU per class: every class (<= 15), else the 5 worst and 5 best by IoU."""
+    measured = sorted((c for c in classes if c.iou is not None), key=lambda c: (c.iou, c.index))
+    absent = [c.name for c in classes if c.iou is None]
+    if len(classes) <= ALL_CLASSES_MAX:
+        lines = ["Per class (validation set, best.pt):", _SEMANTIC_HEADER]
+        lines += [_semantic_row(c) for c in classes if c.iou is not None]
+    else:
+        lines = [
+            f"Per class: {len(classes)} classes; the {WORST_AND_BEST} worst and the "
+            f"{WORST_AND_BEST} best by IoU (every class: metrics.json in the model archive).",
+            _SEMANTIC_HEADER,
+            *(_semantic_row(c) for c in measured[:WORST_AND_BEST]),
+            "  ...",
+            *(_semantic_row(c) for c in measured[-WORST_AND_BEST:]),
+        ]
+    if absent:
+        names = ", ".join(absent[:30]) + (" ..." if len(absent) > 30 else "")
+        lines.append(f"  No validation pixels, so not measured ({len(absent)}): {names}.")
+    return lines
+
+
 def per_class_lines(results: JobResults | None, note: str = "") -> list[str]:
-    """Every class (<= 15), else the 5 worst and 5 best by mAP50-95; classes without
-    validation instances are called out, not ranked."""
+    """The table that fits the task: IoU per class for semantic; none for classify and depth;
+    otherwise every class (<= 15), else the 5 worst and 5 best by mAP50-95, classes without
+    validation instances called out, not ranked."""
+    if results is not None and results.task in _WHOLE:
+        return [f"Per class: none ({_WHOLE[results.task]})."]
+    if results is not None and results.task == "semantic" and results.per_class:
+        return semantic_lines(results.per_class)
     if results is None or not results.per_class:
         why = note or "the results file has no per-class figures"
         return ["Per class: not available.", f"  ({why})"]
@@ -102,7 +148,8 @@ def comparison_lines(
     registry: RegistryOutcome | None,
 ) -> list[str]:
     """The dataset's previous model: its job, its date, and the change in the task's headline
-    metric (mask mAP50-95 for segment, pose mAP50-95 for pose, else box mAP50-95)."""
+    metric (mask mAP50-95 for segment, pose mAP50-95 for pose, top-1 for classify, mIoU for
+    semantic, delta1 for depth, else box mAP50-95), judged in the metric's direction."""
     if registry is None:
         return []
     if previous is None:
@@ -124,7 +171,8 @@ def comparison_lines(
         lines.append(f"  {label}: not comparable (a figure is missing).")
         return lines
     change = current - before
-    verdict = "better" if change > 0.0005 else "worse" if change < -0.0005 else "about the same"
+    gain = change if higher_is_better(metric) else -change  # abs_rel, rmse, silog: lower
+    verdict = "better" if gain > 0.0005 else "worse" if gain < -0.0005 else "about the same"
     lines.append(f"  {label} {before:.3f} -> {current:.3f} ({change:+.3f}, {verdict})")
     return lines
 

@@ -43,6 +43,8 @@ class ClassFigures:
     recall: float | None
     map50: float | None
     map50_95: float | None
+    iou: float | None = None  # semantic segmentation: IoU and pixel accuracy per class
+    pixel_acc: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,14 @@ def _class(row: Any, position: int) -> ClassFigures | None:
     return ClassFigures(
         index=position if index is None else index,
         name=str(row.get("name") or f"class {position}")[:100],
-        instances=_int(row.get("instances")),
+        instances=_int(row.get("instances", row.get("pixels"))),  # semantic: pixels
         images=_int(row.get("images")),
         precision=_float(row.get("precision")),
         recall=_float(row.get("recall")),
         map50=_float(row.get("mAP50")),
         map50_95=_float(row.get("mAP50-95")),
+        iou=_float(row.get("IoU")),
+        pixel_acc=_float(row.get("pixel_acc")),
     )
 
 

@@ -34,6 +34,7 @@ from yolo_pipeline.contract import (
     META_TRAINED_AT,
 )
 from yolo_pipeline.names import slugify
+from yolo_pipeline.training.metric_line import quality_names
 
 GROUP_NAME_MAX = 63
 ATTEMPTS = 3  # our tries of a throttled registry call, each after botocore's own retries
@@ -47,16 +48,26 @@ APPROVE_COMMAND = (
     "aws sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved"
 )
 # The per-class and headline figures carried as metadata (names of metric_line.METRIC_NAMES).
-# The quality figures of every task (box; mask for segment; pose for pose): those present
+# The quality figures of every task (box; mask for segment; pose for pose; top-1/top-5, mIoU,
+# delta1 and the depth errors for the others): those present
 # are stored, so the next model of the dataset can be compared on its task's headline.
-METADATA_METRICS = tuple(
-    f"val:{kind}{name}"
-    for kind in ("", "mask_", "pose_")
-    for name in ("mAP50-95", "mAP50", "precision", "recall")
+METADATA_METRICS = (
+    *(
+        f"val:{kind}{name}"
+        for kind in ("", "mask_", "pose_")
+        for name in ("mAP50-95", "mAP50", "precision", "recall")
+    ),
+    *(metric for task in ("classify", "semantic", "depth") for _, metric in quality_names(task)),
 )
 # What the inference server takes (yolo_pipeline.serving.request; roles never import each other).
 SERVED_CONTENT_TYPES = ("image/jpeg", "image/png", "application/x-image", "application/json")
-_TASKS = {"detect": "OBJECT_DETECTION", "obb": "OBJECT_DETECTION", "segment": "IMAGE_SEGMENTATION"}
+_TASKS = {
+    "detect": "OBJECT_DETECTION",
+    "obb": "OBJECT_DETECTION",
+    "segment": "IMAGE_SEGMENTATION",
+    "semantic": "IMAGE_SEGMENTATION",
+    "classify": "IMAGE_CLASSIFICATION",
+}
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
             ]
     if key == "model":
         if not isinstance(value, str) or not value.strip():
-            return [error(file, "must be a model name such as yolo11n.pt", field=key)]
+            return [error(file, "must be a model name such as yolo26n.pt", field=key)]
         ref = read_model(value)
         if ref.problem:
             return [error(file, ref.problem, field=key, hint=ref.hint)]
@@ -213,10 +213,7 @@ def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
 def _model_key_problem(key: str, value: Any) -> str | None:
     """``task``, ``pretrained`` and ``distill_model``: nothing may point into the upload."""
     if key == "task" and value not in TASKS:
-        return (
-            f"{str(value)[:40]!r} is not supported; use one of {', '.join(TASKS)} "
-            "(classification datasets are not supported yet)"
-        )
+        return f"{str(value)[:40]!r} is not supported; use one of {', '.join(TASKS)}"
     if key == "pretrained" and not isinstance(value, bool):
         return "must be true or false: starting weights are named by model: (never a path)"
     if (

@@ -28,6 +28,9 @@ PREFIX = METRIC_LINE_PREFIX
 LOSSES: dict[Task, tuple[str, ...]] = {
     "detect": ("box_loss", "cls_loss", "dfl_loss"),
     "segment": ("box_loss", "seg_loss", "cls_loss", "dfl_loss", "sem_loss"),
+    "semantic": ("ce_loss", "dice_loss", "aux_loss"),
+    "depth": ("dlog_loss", "dgrad_loss"),
+    "classify": ("loss",),
     "pose": ("box_loss", "pose_loss", "kobj_loss", "cls_loss", "dfl_loss", "rle_loss"),
     "obb": ("box_loss", "cls_loss", "dfl_loss", "angle_loss"),
 }
@@ -40,24 +43,50 @@ _TASK_KINDS: dict[Task, tuple[str, ...]] = {
     "pose": ("B", "P"),
     "obb": ("B",),
 }
-# The one number an email or `status` leads with, per task.
+# The tasks without boxes: their quality metrics, Ultralytics' key -> ours, in log order
+# (ClassifyMetrics, SemanticMetrics, DepthMetrics .keys).
+_PLAIN_QUALITY: dict[Task, dict[str, str]] = {
+    "classify": {"metrics/accuracy_top1": "val:top1", "metrics/accuracy_top5": "val:top5"},
+    "semantic": {"metrics/mIoU": "val:mIoU", "metrics/pixel_acc": "val:pixel_acc"},
+    "depth": {
+        f"metrics/{n}": f"val:{n}"
+        for n in ("delta1", "delta2", "delta3", "abs_rel", "rmse", "silog")
+    },
+}
+_FROM_ULTRALYTICS = {k: v for table in _PLAIN_QUALITY.values() for k, v in table.items()}
+# The one number an email or `status` leads with, per task (Ultralytics' TASK2METRIC).
 HEADLINE: dict[Task, str] = {
     "detect": "val:mAP50-95",
     "segment": "val:mask_mAP50-95",
+    "semantic": "val:mIoU",
+    "depth": "val:delta1",
+    "classify": "val:top1",
     "pose": "val:pose_mAP50-95",
     "obb": "val:mAP50-95",
 }
+# Errors, not scores: a smaller value is the better model.
+LOWER_IS_BETTER: frozenset[str] = frozenset({"val:abs_rel", "val:rmse", "val:silog"})
+_LABELS = {
+    "val:top1": "top-1 accuracy",
+    "val:top5": "top-5 accuracy",
+    "val:pixel_acc": "pixel accuracy",
+}
+
+
+def _quality(task: Task) -> list[str]:
+    if task in _PLAIN_QUALITY:
+        return list(_PLAIN_QUALITY[task].values())
+    return [f"val:{_KINDS[k]}{q}" for k in _TASK_KINDS[task] for q in _QUALITY]
 
 
 def metric_names(task: Task = "detect") -> tuple[str, ...]:
     """What a run of ``task`` reports, in log order. "epoch" is 1-based."""
     losses = LOSSES[task]
-    quality = [f"val:{_KINDS[k]}{q}" for k in _TASK_KINDS[task] for q in _QUALITY]
     return (
         "epoch",
         *(f"train:{n}" for n in losses),
         *(f"val:{n}" for n in losses),
-        *quality,
+        *_quality(task),
         "lr",
         "best_epoch",  # only on the last line: best.pt's final validation
     )
@@ -71,9 +100,27 @@ def headline_metric(task: object) -> str:
     return HEADLINE["detect"]
 
 
+def second_metric(task: object) -> str:
+    """The figure `status` and `models` show beside the headline: mAP50 of the headline's
+    kind; top-5 for classify, pixel accuracy for semantic, abs_rel for depth."""
+    headline = headline_metric(task)
+    for plain in _PLAIN_QUALITY.values():
+        names = list(plain.values())
+        if headline == names[0]:
+            return names[1] if headline != "val:delta1" else "val:abs_rel"
+    return headline.removesuffix("-95")
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether a larger value of metric ``name`` is the better model (abs_rel, rmse and silog
+    are errors: smaller is better)."""
+    return name not in LOWER_IS_BETTER
+
+
 def headline_label(name: str) -> str:
-    """'val:mask_mAP50-95' -> 'mask mAP50-95' (how emails and `status` title it)."""
-    return name.removeprefix("val:").replace("_", " ")
+    """'val:mask_mAP50-95' -> 'mask mAP50-95', 'val:top1' -> 'top-1 accuracy' (how emails and
+    `status` title it)."""
+    return _LABELS.get(name) or name.removeprefix("val:").replace("_", " ")
 
 
 def task_of(hyperparameters: Mapping[str, object] | None) -> Task:
@@ -86,8 +133,11 @@ def task_of(hyperparameters: Mapping[str, object] | None) -> Task:
 
 
 def quality_names(task: Task) -> list[tuple[str, str]]:
-    """(label, metric) of the task's quality metrics, headline kind first: box for detect and
-    OBB; mask then box for segment; pose then box for pose."""
+    """(label, metric) of the task's quality metrics, headline first: box for detect and
+    OBB; mask then box for segment; pose then box for pose; top-1 then top-5 for classify;
+    mIoU then pixel accuracy for semantic; delta1..3 then the errors for depth."""
+    if task in _PLAIN_QUALITY:
+        return [(headline_label(n), n) for n in _PLAIN_QUALITY[task].values()]
     kinds = sorted(_TASK_KINDS[task], key=lambda k: k == "B")
     shown = ("mAP50-95", "mAP50", "precision", "recall")
     return [
@@ -102,7 +152,7 @@ _NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _NAME_OK = re.compile(r"^[A-Za-z0-9:_.()/-]+$")
 _TOKEN = re.compile(r"(\S+)=(\S+)")
 _ULTRALYTICS_QUALITY = re.compile(r"^metrics/(precision|recall|mAP50|mAP50-95)\(([BMP])\)$")
-_ULTRALYTICS_LOSS = re.compile(r"^(train|val)/([a-z0-9_]+_loss)$")
+_ULTRALYTICS_LOSS = re.compile(r"^(train|val)/([a-z0-9_]*loss)$")
 
 
 def _regex(name: str) -> str:
@@ -122,6 +172,8 @@ METRIC_DEFINITIONS: list[dict[str, str]] = metric_definitions("detect")
 def _our_name(key: str) -> str | None:
     if key == "lr/pg0":
         return "lr"
+    if key in _FROM_ULTRALYTICS:
+        return _FROM_ULTRALYTICS[key]
     quality = _ULTRALYTICS_QUALITY.match(key)
     if quality:
         return f"val:{_KINDS[quality.group(2)]}{quality.group(1)}"

@@ -5,8 +5,8 @@ The Dockerfile reads :data:`BAKED` at build time (``python -m yolo_pipeline.trai
 --baked`` prints it, one name a line) and the launcher reads it at request time, so the image
 and the launcher's checks cannot disagree. A ``model:`` is one of:
 
-- a baked weight (``yolo11m-seg.pt``);
-- a built-in architecture (``yolo11n-seg.yaml``): trained from scratch, nothing loaded;
+- a baked weight (``yolo26m-seg.pt``, ``yolo11m-seg.pt``);
+- a built-in architecture (``yolo26n-sem.yaml``): trained from scratch, nothing loaded;
 - ``job:<training job name>``: fine-tune from that earlier job's best.pt;
 - any other ``.pt`` name: a file the user put under the stack's weights prefix
   (``s3://<bucket>/weights/<name>``), passed to the job as the ``weights`` channel.
@@ -24,26 +24,35 @@ import sys
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from yolo_pipeline.training.tasks import DEFAULT_MODELS, TASKS
+from yolo_pipeline.training.tasks import DEFAULT_MODELS, TASK_SUFFIX, TASKS
 
 SIZES: Final[tuple[str, ...]] = ("n", "s", "m")
-_TASK_SUFFIX: Final[dict[str, str]] = {
-    "detect": "",
-    "segment": "-seg",
-    "pose": "-pose",
-    "obb": "-obb",
-}
+# The YOLO11 tasks baked before YOLO26 became the default: kept so existing training.yaml
+# files naming them still work.
+_YOLO11_TASKS: Final[tuple[str, ...]] = ("detect", "segment", "pose", "obb")
 # Ultralytics' CUDA AMP check loads this one (ultralytics/utils/checks.py check_amp).
 AMP_CHECK_MODEL: Final = "yolo26n.pt"
-BAKED: Final[tuple[str, ...]] = (
-    *(f"yolo11{size}{_TASK_SUFFIX[task]}.pt" for task in TASKS for size in SIZES),
-    AMP_CHECK_MODEL,
+BAKED: Final[tuple[str, ...]] = tuple(
+    dict.fromkeys(
+        (
+            *(f"yolo26{size}{TASK_SUFFIX[task]}.pt" for task in TASKS for size in SIZES),
+            *(
+                f"yolo11{size}{TASK_SUFFIX[t]}.pt"
+                for t in TASKS
+                if t in _YOLO11_TASKS
+                for size in SIZES
+            ),
+            AMP_CHECK_MODEL,
+        )
+    )
 )
 assert set(DEFAULT_MODELS.values()) <= set(BAKED), "every default model must be baked"
 
 # Ultralytics' built-in architectures (ultralytics/cfg/models), as a user names them: the
 # scale letter in the name (yolo11n-seg.yaml is cfg/models/11/yolo11-seg.yaml at scale n).
-_SCALED = re.compile(r"^(?:yolov5|yolov8|yolo11|yolo12|yolo26)[nsmlx](?:-(?:seg|pose|obb))?\.yaml$")
+_SCALED = re.compile(r"^(?:yolov5|yolov8|yolo11|yolo12)[nsmlx](?:-(?:seg|cls|pose|obb))?\.yaml$")
+# YOLO26 has all seven tasks (ultralytics/cfg/models/26).
+_SCALED_26 = re.compile(r"^yolo26[nsmlx](?:-(?:seg|sem|depth|cls|pose|obb))?\.yaml$")
 _FIXED: Final[frozenset[str]] = frozenset(
     {
         *(f"yolov9{s}.yaml" for s in "tsmce"),
@@ -66,7 +75,7 @@ _WEIGHT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.pt$")
 
 
 def is_builtin_architecture(name: str) -> bool:
-    return bool(_SCALED.match(name)) or name in _FIXED
+    return bool(_SCALED.match(name) or _SCALED_26.match(name)) or name in _FIXED
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ def read_model(value: str) -> ModelRef:
             "invalid",
             value,
             f"{value[:80]!r} is not an Ultralytics built-in architecture",
-            "name a built-in one such as yolo11n.yaml or yolo11s-seg.yaml; a model .yaml from "
+            "name a built-in one such as yolo26n.yaml or yolo26s-seg.yaml; a model .yaml from "
             "the upload is never read (its activation: would run as code)",
         )
     if _WEIGHT_NAME.match(value):
@@ -108,7 +117,7 @@ def read_model(value: str) -> ModelRef:
         value,
         f"{value[:80]!r} is not a model name the job can use",
         f"use a baked model ({', '.join(BAKED[:3])}, ...), a built-in architecture such as "
-        "yolo11n.yaml, job:<earlier job>, or the file name of a .pt under the stack's "
+        "yolo26n.yaml, job:<earlier job>, or the file name of a .pt under the stack's "
         "weights/ prefix (a plain name: no folders, nothing from the dataset)",
     )
 

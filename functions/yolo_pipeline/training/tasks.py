@@ -3,11 +3,13 @@
 One rule, used by the validator, the launcher, local mode and the training image:
 
 1. ``task:`` in training.yaml (an Ultralytics argument) wins;
-2. otherwise the model named decides (``-seg``, ``-pose``, ``-obb``; a plain YOLO name is
-   detect);
-3. otherwise the dataset decides: ``kpt_shape`` in data.yaml means pose, polygon rows mean
-   segment, anything else detect. OBB rows look like 4-point polygons, so OBB needs
-   ``task: obb`` or an OBB model.
+2. otherwise the model named decides (``-seg``, ``-sem``, ``-depth``, ``-cls``, ``-pose``,
+   ``-obb``; a plain YOLO name is detect);
+3. otherwise the dataset decides (dataset.tasks.inference): ``task: classify`` in data.yaml or
+   class folders without one mean classify, ``masks_dir``/``label_mapping`` or a ``masks/``
+   folder mean semantic, ``depth_scale``/``max_depth`` or a ``depth/`` folder mean depth,
+   ``kpt_shape`` means pose, polygon rows mean segment, anything else detect. OBB rows look
+   like 4-point polygons, so OBB needs ``task: obb`` or an OBB model.
 
 Pure and Lambda-safe: no Ultralytics import.
 """
@@ -20,24 +22,40 @@ from typing import Final, Literal, TypeGuard
 from yolo_pipeline import safe_yaml
 from yolo_pipeline.contract import TRAINING_YAML
 
-Task = Literal["detect", "segment", "pose", "obb"]
-TASKS: Final[tuple[Task, ...]] = ("detect", "segment", "pose", "obb")
-
-# The model a job starts from when training.yaml names none (all baked into the image).
-DEFAULT_MODELS: Final[dict[Task, str]] = {
-    "detect": "yolo11n.pt",
-    "segment": "yolo11n-seg.pt",
-    "pose": "yolo11n-pose.pt",
-    "obb": "yolo11n-obb.pt",
+# Ultralytics' seven (ultralytics/cfg/__init__.py TASKS), in its order.
+Task = Literal["detect", "segment", "semantic", "depth", "classify", "pose", "obb"]
+TASKS: Final[tuple[Task, ...]] = (
+    "detect",
+    "segment",
+    "semantic",
+    "depth",
+    "classify",
+    "pose",
+    "obb",
+)
+# The model-name suffix of each task (yolo26n-sem.pt); detect has none.
+TASK_SUFFIX: Final[dict[Task, str]] = {
+    "detect": "",
+    "segment": "-seg",
+    "semantic": "-sem",
+    "depth": "-depth",
+    "classify": "-cls",
+    "pose": "-pose",
+    "obb": "-obb",
 }
 
-_SUFFIX_TASK: Final[dict[str, Task]] = {"seg": "segment", "pose": "pose", "obb": "obb"}
+# The model a job starts from when training.yaml names none (all baked into the image): the
+# task's YOLO26 n weight, as Ultralytics' TASK2MODEL.
+DEFAULT_MODELS: Final[dict[Task, str]] = {t: f"yolo26n{TASK_SUFFIX[t]}.pt" for t in TASKS}
+
+_SUFFIX_TASK: Final[dict[str, Task]] = {
+    suffix.lstrip("-"): task for task, suffix in TASK_SUFFIX.items() if suffix
+}
 # Ultralytics' own families (ultralytics/cfg/models): a name from one of them with no task
 # suffix is a detection model. Anything else (best.pt, my-model.pt) tells nothing.
 _YOLO_NAME = re.compile(
     r"^(?:yolov3|yolov5|yolov6|yolov8|yolov9|yolov10|yolo11|yolo12|yolo26)[a-z0-9-]*$"
 )
-_CLASSIFY = re.compile(r"-cls(?:-|$)")
 
 
 def is_task(value: object) -> TypeGuard[Task]:
@@ -51,13 +69,9 @@ def task_from_model(model: str) -> Task | None:
     for suffix, task in _SUFFIX_TASK.items():
         if re.search(rf"-{suffix}(?:-p[26])?$", stem):
             return task
-    if _YOLO_NAME.match(stem) and not _CLASSIFY.search(stem):
+    if _YOLO_NAME.match(stem) and not re.search(r"-(?:cls|sem|depth)\b", stem):
         return "detect"
     return None
-
-
-def is_classification_model(model: str) -> bool:
-    return bool(_CLASSIFY.search(model.rsplit("/", 1)[-1].lower()))
 
 
 def resolve_task(
@@ -90,10 +104,10 @@ def architecture_for(model: str) -> str:
 __all__ = [
     "DEFAULT_MODELS",
     "TASKS",
+    "TASK_SUFFIX",
     "Task",
     "architecture_for",
     "default_model",
-    "is_classification_model",
     "is_task",
     "requested_in_training_yaml",
     "resolve_task",

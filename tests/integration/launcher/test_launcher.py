@@ -188,7 +188,7 @@ def test_training_yaml_override_shapes_the_request(
     assert request["HyperParameters"] == {
         "epochs": "40",
         "imgsz": "320",
-        "model": "yolo11n.pt",
+        "model": "yolo26n.pt",
         "task": "detect",
     }
     assert request["ResourceConfig"] == {

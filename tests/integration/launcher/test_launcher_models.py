@@ -23,10 +23,10 @@ def _start(
 @pytest.mark.parametrize(
     ("task", "model"),
     [
-        ("detect", "yolo11n.pt"),
-        ("segment", "yolo11n-seg.pt"),
-        ("pose", "yolo11n-pose.pt"),
-        ("obb", "yolo11n-obb.pt"),
+        ("detect", "yolo26n.pt"),
+        ("segment", "yolo26n-seg.pt"),
+        ("pose", "yolo26n-pose.pt"),
+        ("obb", "yolo26n-obb.pt"),
     ],
 )
 def test_one_job_per_task_with_the_right_model_and_metrics(

@@ -11,8 +11,8 @@ from yolo_pipeline.training.tasks import requested_in_training_yaml
 
 def test_missing_pretrained_weights_fall_back_to_the_architecture(tmp_path: Path) -> None:
     chosen = choose_local_model(None, "segment", tmp_path)
-    assert chosen.model == "yolo11n-seg.yaml" and not chosen.problem
-    assert "yolo11n-seg.pt are not in" in chosen.warning and str(tmp_path) in chosen.warning
+    assert chosen.model == "yolo26n-seg.yaml" and not chosen.problem
+    assert "yolo26n-seg.pt are not in" in chosen.warning and str(tmp_path) in chosen.warning
 
 
 def test_weights_on_the_machine_are_used(tmp_path: Path) -> None:

@@ -26,8 +26,8 @@ def _dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def test_baked_default_per_task(tmp_path: Path) -> None:
     baked, channel, scratch = _dirs(tmp_path)
-    (baked / "yolo11n-pose.pt").write_bytes(b"x")
-    assert start_model({"task": "pose"}, baked, channel, scratch) == str(baked / "yolo11n-pose.pt")
+    (baked / "yolo26n-pose.pt").write_bytes(b"x")
+    assert start_model({"task": "pose"}, baked, channel, scratch) == str(baked / "yolo26n-pose.pt")
     with pytest.raises(WeightsError, match="should be baked"):
         start_model({"task": "segment"}, baked, channel, scratch)
 

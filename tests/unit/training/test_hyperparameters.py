@@ -162,7 +162,7 @@ def test_model_names_are_checked_here_and_found_by_the_launcher() -> None:
         ("model", "my-arch.yaml", "not an Ultralytics built-in architecture"),
         ("pretrained", "weights/teacher.pt", "never a path"),
         ("distill_model", "teacher.pt", "baked"),
-        ("task", "classify", "not supported"),
+        ("task", "keypoints", "not supported"),
     ],
 )
 def test_model_paths_into_the_dataset_are_refused(key: str, value: str, expected: str) -> None:

@@ -18,15 +18,17 @@ from yolo_pipeline.training.metric_line import (
     format_metric_line,
     from_ultralytics,
     headline_metric,
+    higher_is_better,
     metric_definitions,
     metric_names,
+    second_metric,
 )
 from yolo_pipeline.training.tasks import TASKS, Task
 
 BOX = ["val:precision", "val:recall", "val:mAP50", "val:mAP50-95"]
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", ["detect", "segment", "pose", "obb"])
 def test_definitions_follow_the_task_and_fit_sagemaker(task: Task) -> None:
     names = metric_names(task)
     assert set(BOX) <= set(names) and len(metric_definitions(task)) <= 40
@@ -137,3 +139,63 @@ def test_email_and_status_lead_with_the_task_headline(task: str, subject: str, r
     expected = {"detect": 0.5, "segment": 0.4, "pose": 0.3}[task]
     assert table_row.map50_95 == expected and table_row.task == task
     assert f"{expected:.3f}" in format_table([table_row])
+
+
+# What Ultralytics' classify, semantic and depth trainers report (trainer.metrics and
+# label_loss_items, from real one-epoch runs of the YOLO26 architectures).
+PLAIN = {
+    "classify": {"train/loss": 1.1, "metrics/accuracy_top1": 0.33, "metrics/accuracy_top5": 1.0},
+    "semantic": {
+        "train/ce_loss": 0.69,
+        "train/dice_loss": 0.56,
+        "train/aux_loss": 0.26,
+        "metrics/mIoU": 0.43,
+        "metrics/pixel_acc": 0.86,
+    },
+    "depth": {
+        "train/dlog_loss": 0.43,
+        "train/dgrad_loss": 0.34,
+        "metrics/delta1": 0.33,
+        "metrics/delta2": 0.67,
+        "metrics/delta3": 0.86,
+        "metrics/abs_rel": 0.45,
+        "metrics/rmse": 1.17,
+        "metrics/silog": 44.6,
+    },
+}
+CONTRACT = {
+    "classify": {"val:top1", "val:top5"},
+    "semantic": {"val:mIoU", "val:pixel_acc"},
+    "depth": {f"val:{n}" for n in ("delta1", "delta2", "delta3", "abs_rel", "rmse", "silog")},
+}
+
+
+@pytest.mark.parametrize("task", ["classify", "semantic", "depth"])
+def test_tasks_without_boxes_log_their_own_metrics(task: Task) -> None:
+    names = set(metric_names(task))
+    assert CONTRACT[task] <= names and not set(BOX) & names
+    assert len(metric_definitions(task)) <= 40
+    ours = from_ultralytics(PLAIN[task])
+    assert set(ours) >= CONTRACT[task] and all(n in names for n in ours)
+    line = "2026-12-01 train: " + format_metric_line(3, ours)
+    definitions = {d["Name"]: re.compile(d["Regex"]) for d in metric_definitions(task)}
+    for name, value in ours.items():
+        match = definitions[name].search(line)
+        assert match and float(match.group(1)) == pytest.approx(value), name
+    assert headline_metric(task) in ours
+
+
+def test_headline_per_task_and_direction() -> None:
+    assert {t: headline_metric(t) for t in TASKS} == {
+        "detect": "val:mAP50-95",
+        "segment": "val:mask_mAP50-95",
+        "semantic": "val:mIoU",
+        "depth": "val:delta1",
+        "classify": "val:top1",
+        "pose": "val:pose_mAP50-95",
+        "obb": "val:mAP50-95",
+    }
+    lower = {n for t in TASKS for n in metric_names(t) if not higher_is_better(n)}
+    assert lower == {"val:abs_rel", "val:rmse", "val:silog"}
+    assert second_metric("depth") == "val:abs_rel" and second_metric("classify") == "val:top5"
+    assert second_metric("segment") == "val:mask_mAP50"

@@ -14,6 +14,7 @@ from yolo_pipeline.dataset.validation import validate_location
 from yolo_pipeline.training.models import BAKED, is_builtin_architecture, read_model
 from yolo_pipeline.training.tasks import (
     DEFAULT_MODELS,
+    TASKS,
     architecture_for,
     resolve_task,
     task_from_model,
@@ -31,7 +32,10 @@ from yolo_pipeline.training.tasks import (
         ("yolov9c.yaml", "detect"),
         ("best.pt", None),
         ("my-detector.pt", None),
-        ("yolo11n-cls.pt", None),
+        ("yolo11n-cls.pt", "classify"),
+        ("yolo26s-sem.pt", "semantic"),
+        ("yolo26m-depth.yaml", "depth"),
+        ("yolo26n-cls.yaml", "classify"),
     ],
 )
 def test_task_from_model_name(model: str, task: str | None) -> None:
@@ -47,18 +51,19 @@ def test_explicit_task_wins_then_model_then_dataset() -> None:
 
 
 def test_one_default_model_per_task_all_baked() -> None:
-    assert DEFAULT_MODELS == {
-        "detect": "yolo11n.pt",
-        "segment": "yolo11n-seg.pt",
-        "pose": "yolo11n-pose.pt",
-        "obb": "yolo11n-obb.pt",
-    }
+    # Ultralytics' TASK2MODEL: every task defaults to its YOLO26 n weight.
+    tasks_cfg = pytest.importorskip("ultralytics.cfg")
+    assert tasks_cfg.TASK2MODEL == DEFAULT_MODELS
+    assert tuple(tasks_cfg.TASKS) == TASKS
     assert set(DEFAULT_MODELS.values()) <= set(BAKED)
     for size in "nsm":
-        for suffix in ("", "-seg", "-pose", "-obb"):
+        for suffix in ("", "-seg", "-sem", "-depth", "-cls", "-pose", "-obb"):
+            assert f"yolo26{size}{suffix}.pt" in BAKED
+        for suffix in ("", "-seg", "-pose", "-obb"):  # kept for existing training.yaml files
             assert f"yolo11{size}{suffix}.pt" in BAKED
     assert "yolo26n.pt" in BAKED  # the CUDA AMP check's model
-    assert architecture_for("yolo11n-seg.pt") == "yolo11n-seg.yaml"
+    assert len(BAKED) == len(set(BAKED)) == 33
+    assert architecture_for("yolo26n-sem.pt") == "yolo26n-sem.yaml"
 
 
 def test_the_dockerfile_reads_the_baked_list_from_the_package() -> None:
@@ -98,10 +103,19 @@ def test_read_model(value: str, kind: str) -> None:
 
 def test_builtin_architectures_are_ultralytics_own() -> None:
     tasks = pytest.importorskip("ultralytics.nn.tasks")
-    for name in ("yolo11n.yaml", "yolo11s-seg.yaml", "yolo11m-pose.yaml", "yolo26n-obb.yaml"):
+    for name in (
+        "yolo11n.yaml",
+        "yolo11s-seg.yaml",
+        "yolo11m-pose.yaml",
+        "yolo11n-cls.yaml",
+        "yolo26n-obb.yaml",
+        "yolo26n-sem.yaml",
+        "yolo26s-depth.yaml",
+        "yolo26n-cls.yaml",
+    ):
         assert is_builtin_architecture(name)
         assert tasks.yaml_model_load(name)["backbone"]  # resolves inside the package
-    assert not is_builtin_architecture("yolo11n-cls.yaml")
+    assert not is_builtin_architecture("yolo11n-sem.yaml")  # YOLO26 only
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from yolo_pipeline.dataset.storage.base import FileTooLargeError, StorageError
+from yolo_pipeline.dataset.storage.class_folders import classify_root
 
 ReadRange = Callable[[int, int], bytes]
 
@@ -376,9 +377,12 @@ def dataset_entries(
 ) -> tuple[str, list[ZipEntry]] | None:
     """The dataset in an archive, read one way by the launcher and the container: its root
     (``find_dataset_root``) and the entries below it (folders included, ``__MACOSX/``
-    aside), or ``None`` when no ``marker`` is where a dataset root may be."""
+    aside), or ``None`` when no ``marker`` is where a dataset root may be. A classification
+    archive needs no marker: its class folders (``train/<class>/``) mark the root."""
     entries = list(entries)
     root = find_dataset_root((e.name for e in entries), marker)
+    if root is None:
+        root = classify_root(e.name for e in entries)
     if root is None:
         return None
     inside = [

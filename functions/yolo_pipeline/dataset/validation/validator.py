@@ -36,6 +36,13 @@ from yolo_pipeline.dataset.validation.label_pass import (
 )
 from yolo_pipeline.dataset.validation.report import MAX_LABEL_PROBLEMS, DatasetStats, Report
 from yolo_pipeline.dataset.validation.splits import Pairs, ResolvedSplit, resolve_splits
+from yolo_pipeline.dataset.validation.tasks.hooks import (
+    DONE,
+    POLYGONS,
+    ReadOnce,
+    classify_hook,
+    dense_hook,
+)
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
 from yolo_pipeline.training.tasks import TASKS, Task, requested_in_training_yaml, task_from_model
@@ -95,10 +102,13 @@ def _name_in_archive(report: Report, storage: Storage) -> None:
 
 
 def _validate(storage: Storage, data_yaml: str, report: Report, budget: CheckBudget | None) -> None:
+    storage = ReadOnce(storage, data_yaml)  # the task hooks read data.yaml too
     files = storage.list_files()
     index = ListingIndex(files)
     report.stats = DatasetStats(files=len(files), bytes=sum(f.size for f in files))
     refused = _refused_entries(storage, report)
+    if classify_hook(storage, data_yaml, index, report):
+        return
     config = _read_config(storage, data_yaml, index, report, refused)
     if config is None:
         return
@@ -121,6 +131,10 @@ def _validate(storage: Storage, data_yaml: str, report: Report, budget: CheckBud
         return
     if task == "pose":
         report.errors += check_flip_idx(config.extras, config.key_lines.get("flip_idx"), data_yaml)
+    dense = dense_hook(storage, index, splits, config, report, data_yaml, task)
+    if dense == DONE:
+        return
+    task = "segment" if dense == POLYGONS else task  # semantic from polygon rows
     pairs = _pairs(splits)
     report.warnings += check_shared_labels(pairs, data_yaml)
     labels = read_labels(storage, index, pairs, config, kpt_shape, task, budget)
@@ -129,7 +143,7 @@ def _validate(storage: Storage, data_yaml: str, report: Report, budget: CheckBud
         report.errors.append(labels.stopped)
         return
     judge_splits(splits, pairs, index, labels, report, data_yaml)
-    judge_label_files(labels, report, task)
+    judge_label_files(labels, report, "semantic" if dense == POLYGONS else task)
     per_class = {name: labels.per_class.get(i, 0) for i, name in enumerate(config.names)}
     report.stats = dataclasses.replace(report.stats, instances_per_class=per_class)
     check_class_coverage(config, report.stats.splits, pairs, labels.results, report, data_yaml)
