@@ -12,6 +12,7 @@ from tests.support.launcher_world import (
     Clock,
     LauncherWorld,
     make_launcher_world,
+    moto_multipart_times,
 )
 
 
@@ -36,6 +37,7 @@ def settling_world(
         {"SETTLE_SECONDS": str(SETTLE_SECONDS), "MAX_SETTLE_SECONDS": str(MAX_SETTLE_SECONDS)},
     )
     world.module.launcher.clock = clock
+    moto_multipart_times(clock)
     yield world
 
 

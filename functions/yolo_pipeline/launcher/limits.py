@@ -31,3 +31,24 @@ def folder_too_big(storage: Storage) -> Report | None:
         "x.zip s3://<bucket>/datasets/<name>.zip): only its labels are read",
     )
     return Report(location=storage.uri, valid=False, errors=[finding])
+
+
+def over_budget(uri: str, is_zip: bool) -> Report:
+    """The rejection of a check that ran out of the launcher's time: an answer, not a timeout."""
+    if is_zip:
+        hint = (
+            "make the label files smaller (split large ones, drop unused rows) and upload "
+            "the zip again; `yolo-pipeline validate` checks it locally without a time limit"
+        )
+    else:
+        hint = (
+            "zip the dataset folder and upload the zip instead (only its labels are read), "
+            "or split large label files; `yolo-pipeline validate` checks it locally"
+        )
+    finding = error(
+        "labels",
+        "the dataset is too costly to check within the launcher's time limit "
+        "(its label files hold too many bytes or rows to read in one invocation)",
+        hint=hint,
+    )
+    return Report(location=uri, valid=False, errors=[finding])
