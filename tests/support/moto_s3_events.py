@@ -37,7 +37,7 @@ def with_aws_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
         finally:
             current.name = None
 
-    def deliver_with_reason(self: Any, event: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    def deliver_with_reason(self: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
         name = getattr(current, "name", None)
         if name in REASONS and event.get("source") == "aws.s3":
             event["detail"]["reason"] = REASONS[name]

@@ -53,7 +53,7 @@ def download_model(
     out: TextIO | None = None,
 ) -> int:
     """The ``download`` command; returns the exit code."""
-    from tqdm import tqdm  # CLI only: imported when a command shows progress
+    from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only: imported when it shows progress
 
     out = out or sys.stdout
     if not JOB_NAME.match(job_name):

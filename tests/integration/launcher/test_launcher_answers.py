@@ -17,7 +17,7 @@ from tests.support.launcher_world import (
     upload_event,
 )
 from tests.support.uploads_table import create_uploads_table
-from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws import clients as aws_clients
 from yolo_pipeline.aws.uploads import UploadsTable, Verdict
 from yolo_pipeline.launcher.service import CHECK_RESERVE_SECONDS, MIN_CHECK_SECONDS
 
@@ -36,12 +36,12 @@ class ShortContext(FakeLambdaContext):
 
 @pytest.fixture
 def recorded_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LauncherWorld]:
-    create_uploads_table(aws.client("dynamodb"), TABLE)
+    create_uploads_table(aws_clients.client("dynamodb"), TABLE)
     yield make_launcher_world(monkeypatch, {"UPLOADS_TABLE": TABLE})
 
 
 def _verdicts(dataset: str = "shapes") -> list[Verdict]:
-    return UploadsTable(aws.client("dynamodb"), TABLE).history(dataset)
+    return UploadsTable(aws_clients.client("dynamodb"), TABLE).history(dataset)
 
 
 def test_a_check_out_of_time_is_one_rejection_email_not_a_timeout(
