@@ -17,8 +17,11 @@ from tests.support.launcher_world import (
     upload_event,
 )
 from tests.support.uploads_table import create_uploads_table
+from tests.support.zip_factory import zip_files
 from yolo_pipeline.aws import clients as aws_clients
 from yolo_pipeline.aws.uploads import UploadsTable, Verdict
+from yolo_pipeline.dataset.budget import CheckBudget
+from yolo_pipeline.launcher import service
 from yolo_pipeline.launcher.service import CHECK_RESERVE_SECONDS, MIN_CHECK_SECONDS
 
 TABLE = "uploads"
@@ -97,3 +100,31 @@ def test_every_outcome_is_recorded_for_the_cli(recorded_world: LauncherWorld) ->
     assert recorded_world.invoke(stale, FakeLambdaContext())["status"] == "superseded"
     assert len(recorded_world.emails()) == emails
     assert {v.state for v in _verdicts()} == {"started", "superseded"}
+
+
+def test_a_zip_whose_labels_outlast_the_budget_is_answered_mid_check(
+    recorded_world: LauncherWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget runs out while the label pass reads (a clock that ticks once per look):
+    the reads stop there and the upload gets its one rejection, naming what to do."""
+    ticks = iter(range(10_000))
+    looks: list[int] = []
+
+    def tick() -> float:
+        looks.append(1)
+        return float(next(ticks))
+
+    monkeypatch.setattr(service, "check_budget", lambda _ctx: CheckBudget(deadline=6, clock=tick))
+    files = detect_dataset(n_train=40, n_val=10)
+    aws_clients.client("s3").put_object(
+        Bucket=BUCKET, Key="datasets/huge.zip", Body=zip_files(files)
+    )
+    result = recorded_world.invoke(upload_event("datasets/huge.zip"), FakeLambdaContext())
+
+    assert result["status"] == "rejected" and recorded_world.requests == []
+    (email,) = recorded_world.emails()
+    assert "too costly to check" in email["message"]
+    assert "label files smaller" in email["message"]  # the zip's remedy, not "upload a zip"
+    assert 6 < len(looks) < 50  # it stopped within a read of the deadline, not at the end
+    (verdict,) = _verdicts("huge")
+    assert verdict.state == "rejected"
