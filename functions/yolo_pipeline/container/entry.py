@@ -54,13 +54,13 @@ def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     channel_check.verify_channel(layout.channel, os.environ)  # what was validated, or stop
     channel = inputs.dataset_channel(layout)
     config = dataset_scan.read_data_yaml(channel)
-    channel_check.recheck_dataset(channel)
     # Before anything imports Ultralytics (it reads the flag once); the steps above are pure.
     safe_weights.enable_safe_load()
     offline.setup_offline_environment()
     offline.point_ultralytics_at_baked_weights(layout.code)
     root = channel.resolve()
     scan, _ = dataset_scan.scan_dataset(root, config)
+    channel_check.recheck_dataset(root)  # after the scan's own messages for empty splits
     dataset_scan.log_scan(scan)
     data_yaml = dataset_scan.write_sanitized_copy(config, root)
     record = label_scan.ScanRecord()  # what Ultralytics' own label scan drops
