@@ -318,3 +318,23 @@ def _upload_for(key: str) -> Any:
 
     head = aws.client("s3").head_object(Bucket=BUCKET, Key=key)
     return Upload(BUCKET, key, "01", etag=head["ETag"].strip('"'), reason="PutObject")
+
+
+def test_an_abandoned_multipart_upload_is_named_with_its_abort_command_not_waited_for(
+    settling_world: LauncherWorld, clock: Clock, lambda_context: FakeLambdaContext
+) -> None:
+    s3 = aws.client("s3")
+    killed = PREFIX + "images/train/huge.jpg"  # what a killed `aws s3 cp` leaves behind
+    upload_id = s3.create_multipart_upload(Bucket=BUCKET, Key=killed)["UploadId"]
+    clock.advance(2 * 24 * 3600)
+    files = detect_dataset(n_train=6, n_val=3)
+    for rel in sorted(files):
+        _put(rel, files[rel])
+    clock.advance(10 * SETTLE_SECONDS)
+    settling_world.enqueue(upload_event(KEY))
+    settling_world.deliver(lambda_context)
+
+    assert len(settling_world.requests) == 1 and settling_world.sent == []
+    (email,) = settling_world.emails()
+    assert "aws s3api abort-multipart-upload" in email["message"]
+    assert upload_id in email["message"] and killed in email["message"]
