@@ -157,3 +157,18 @@ def replace_after_settle(monkeypatch: pytest.MonkeyPatch, key: str, body: bytes)
         return decision
 
     monkeypatch.setattr(service, "settle", settle_then_replace)
+
+
+def test_a_data_yaml_replaced_between_settle_and_validation_is_superseded(
+    launcher_world: LauncherWorld,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = detect_dataset(n_train=6, n_val=3)
+    put_s3(files, BUCKET, "datasets/shapes/", create_bucket=False)
+    event = upload_event("datasets/shapes/data.yaml")
+    replace_after_settle(monkeypatch, "datasets/shapes/data.yaml", b"names: [cat, dog]\n")
+    result = launcher_world.invoke(event, lambda_context)
+
+    assert result["status"] == "superseded"
+    assert launcher_world.requests == [] and launcher_world.emails() == []
