@@ -101,8 +101,14 @@ class DigestRecorder:
         for f in files:
             seen = self.fingerprints.get(f.path)
             fingerprint = seen[1] if seen and seen[0] == f.size and is_hashed(f.path) else ""
-            entries.append(DigestEntry(f.path, f.size, fingerprint))
+            entries.append(DigestEntry(as_downloaded(f.path), f.size, fingerprint))
         return dataset_digest(entries)
+
+
+def as_downloaded(key_path: str) -> str:
+    """The path a key below the prefix gets on the instance's disk: empty and ``.`` parts
+    (``images//a.jpg``) do not survive a download, so they do not enter the digest."""
+    return "/".join(part for part in key_path.split("/") if part not in ("", "."))
 
 
 def hash_object(client: Any, bucket: str, key: str) -> tuple[int, str]:
