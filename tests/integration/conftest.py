@@ -14,6 +14,7 @@ from tests.support.launcher_world import (
     Clock,
     LauncherWorld,
     make_launcher_world,
+    moto_multipart_times,
 )
 
 
@@ -38,6 +39,7 @@ def settling_world(
         {"SETTLE_SECONDS": str(SETTLE_SECONDS), "MAX_SETTLE_SECONDS": str(MAX_SETTLE_SECONDS)},
     )
     launched.module.launcher.clock = clock
+    moto_multipart_times(clock)
     yield launched
 
 

@@ -187,6 +187,27 @@ class Clock:
         self.offset += seconds
 
 
+def moto_multipart_times(clock: Clock) -> None:
+    """moto lists every multipart upload as initiated in 2010 (a fixed value), which would
+    make each one look abandoned: stamp them with the clock's time of creation instead."""
+    import datetime as dt
+
+    from yolo_pipeline.aws import clients as aws_clients
+
+    started: dict[str, dt.datetime] = {}
+
+    def created(parsed: dict[str, Any], **_: Any) -> None:
+        started[parsed.get("UploadId", "")] = dt.datetime.fromtimestamp(clock(), dt.UTC)
+
+    def listed(parsed: dict[str, Any], **_: Any) -> None:
+        for upload in parsed.get("Uploads", []):
+            upload["Initiated"] = started.get(upload["UploadId"], upload["Initiated"])
+
+    events = aws_clients.client("s3").meta.events
+    events.register("after-call.s3.CreateMultipartUpload", created)
+    events.register("after-call.s3.ListMultipartUploads", listed)
+
+
 def powertools_time(monkeypatch: pytest.MonkeyPatch, now: Callable[[], float]) -> None:
     """Make Powertools' idempotency (the launch record and the notice markers) read
     ``now`` instead of the wall clock, so a test can jump past a marker's window."""

@@ -18,7 +18,7 @@ from yolo_pipeline.training.metric_line import METRIC_DEFINITIONS, METRIC_NAMES,
 # 15 epochs end right at the jump (mAP50 ~0.65 on this sample); 20 reach ~0.82: margin over
 # the 0.5 bar on a CPU whose float rounding differs from this one.
 EPOCHS = 20
-CORRUPT = {"images/train/broken.jpg": b"this is not a jpeg", "images/train/empty.png": b""}
+CORRUPT = {"images/train/broken.jpg": b"this is not a jpeg", "images/train/cut.png": b"\x89PNG\r\n"}
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
 """``yolo-pipeline download JOB [DIR]``: fetch a job's model.tar.gz and unpack it safely.
 
 The archive's location comes from DescribeTrainingJob (ModelArtifacts). It is downloaded
-with a progress bar next to the target folder, then unpacked with tarfile's ``data``
-filter: no absolute paths, no ``..``, no links leaving the folder, no devices. The folder
-must be new or empty, so nothing of the user's is overwritten.
+with a progress bar next to the target folder, then unpacked by hand (training/tar_reader.py,
+not tarfile, whose ``data`` filter is bypassable on the Pythons this project allows):
+folders and regular files only, every name checked, no links, nothing outside the folder.
+The folder must be new or empty, so nothing of the user's is overwritten.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import argparse
 import os
 import re
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.contract import MODEL_ARCHIVE
 from yolo_pipeline.errors import EXIT_OK, AwsProblem, JobProblem, UsageError
+from yolo_pipeline.text import quote
+from yolo_pipeline.training.tar_reader import TarRefused, unpack
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -43,20 +45,6 @@ def target_folder(job_name: str, folder: str | None) -> Path:
     return target
 
 
-def unpack(archive: Path, target: Path, progress: bool = True) -> list[str]:
-    """Extract ``archive`` into ``target`` with the ``data`` filter; returns the names."""
-    from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only
-
-    target.mkdir(parents=True, exist_ok=True)
-    names: list[str] = []
-    with tarfile.open(archive, mode="r:gz") as tar:
-        members = tar.getmembers()
-        for member in tqdm(members, desc="unpack", unit="file", disable=not progress):
-            tar.extract(member, target, filter="data")  # refuses what would leave target
-            names.append(member.name)
-    return names
-
-
 def download_model(
     job_name: str,
     folder: str | None = None,
@@ -65,7 +53,7 @@ def download_model(
     out: TextIO | None = None,
 ) -> int:
     """The ``download`` command; returns the exit code."""
-    from tqdm import tqdm  # CLI only: imported when a command shows progress
+    from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only: imported when it shows progress
 
     out = out or sys.stdout
     if not JOB_NAME.match(job_name):
@@ -83,9 +71,9 @@ def download_model(
     except (ClientError, BotoCoreError) as exc:
         raise AwsProblem(f"cannot download the model of {job_name}: {exc}") from exc
     try:
-        names = unpack(archive, target, progress)
-    except (tarfile.TarError, OSError) as exc:
-        raise JobProblem(f"{uri} could not be unpacked safely: {exc}") from exc
+        names = unpack(archive, target)
+    except (TarRefused, OSError) as exc:
+        raise JobProblem(f"{quote(uri)} could not be unpacked safely: {quote(str(exc))}") from exc
     finally:
         archive.unlink(missing_ok=True)
     print(f"Unpacked {len(names)} file(s) into {target}/", file=out)

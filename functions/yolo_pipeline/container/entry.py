@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -17,7 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from yolo_pipeline.container import dataset_scan, inputs, label_scan, offline, outputs, task_data
+from yolo_pipeline.container import (
+    channel_check,
+    dataset_scan,
+    inputs,
+    label_scan,
+    offline,
+    outputs,
+    task_data,
+)
 from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
@@ -43,8 +52,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(layout: Layout, stop: StopFlag) -> dict[str, Any]:
     """Inputs, dataset scan, offline setup, training, model/: the metrics.json content."""
     values = inputs.read_hyperparameters(layout)
+    channel_check.verify_channel(layout.channel, os.environ)  # what was validated, or stop
     root = inputs.dataset_channel(layout).resolve()
     data_yaml, config, scan = task_data.prepare(root, values)
+    channel_check.recheck_dataset(root)  # after the scan's own messages for empty splits
     # Before anything imports Ultralytics (it reads the flag once); the steps above are pure.
     safe_weights.enable_safe_load()
     offline.setup_offline_environment()

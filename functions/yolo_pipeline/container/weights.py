@@ -18,14 +18,13 @@ A ``.pt`` is a pickle: loading one runs whatever code it names. So the container
 from __future__ import annotations
 
 import os
-import shutil
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
 from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.training.models import read_model
+from yolo_pipeline.training.tar_reader import TarReader, TarRefused
 from yolo_pipeline.training.tasks import default_model, is_task
 
 SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"
@@ -78,7 +77,8 @@ def _channel_file(channel: Path, name: str) -> Path:
 
 def _best_from_archive(channel: Path, job: str, scratch: Path) -> Path:
     """best.pt from the earlier job's model.tar.gz: one regular member, copied by hand
-    (no extractall: no paths, links or devices from the archive reach the disk)."""
+    through the shared tar reader (no paths, links or devices from the archive reach the
+    disk, and an oversized header is refused before it is read)."""
     archive = channel / "model.tar.gz"
     if not archive.is_file() or archive.is_symlink():
         raise WeightsError(
@@ -86,17 +86,16 @@ def _best_from_archive(channel: Path, job: str, scratch: Path) -> Path:
         )
     target = scratch / f"{job}-best.pt"
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            member = next((m for m in tar.getmembers() if m.name in {"best.pt", "./best.pt"}), None)
-            if member is None or not member.isfile() or member.size > MAX_BEST_PT_BYTES:
+        with archive.open("rb") as raw:
+            reader = TarReader(raw)
+            member = next((m for m in reader.members() if m.name == "best.pt"), None)
+            if member is None or member.kind != "file" or member.size > MAX_BEST_PT_BYTES:
                 raise WeightsError(f"model: job:{job}: its model.tar.gz holds no best.pt.")
-            source = tar.extractfile(member)
-            if source is None:
-                raise WeightsError(f"model: job:{job}: best.pt cannot be read from model.tar.gz.")
             scratch.mkdir(parents=True, exist_ok=True)
-            with source, target.open("wb") as out:
-                shutil.copyfileobj(source, out)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+            with target.open("wb") as out:
+                for piece in reader.chunks(member):
+                    out.write(piece)
+    except (TarRefused, OSError) as exc:
         raise WeightsError(f"model: job:{job}: model.tar.gz is unreadable ({exc}).") from exc
     return target
 

@@ -47,3 +47,9 @@ def dataset_digest(entries: Iterable[DigestEntry]) -> str:
     for entry in sorted(set(entries)):
         h.update(f"\0{entry.path}\0{entry.size}\0{entry.fingerprint}".encode("utf-8", "replace"))
     return f"{VERSION}:{h.hexdigest()}"
+
+
+def zip_digest(entries: Iterable[tuple[str, int, int]]) -> str:
+    """The digest of an archive from its central directory: (name, size, CRC-32) of every
+    entry, folders included, as the shared zip reader parses them on both sides."""
+    return dataset_digest(DigestEntry(n, s, crc32_fingerprint(c)) for n, s, c in entries)

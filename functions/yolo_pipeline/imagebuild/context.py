@@ -10,6 +10,10 @@ ignore file follows them.
 
 The zip is reproducible (sorted entries, fixed timestamps, permissions kept), so the
 same tree gives the same bytes and the same S3 key.
+
+Symbolic links the ignore file keeps are refused, files and folders alike: following one
+would copy whatever it points at (outside the repository too) into the zip that is
+uploaded and baked into the image, and CodeBuild's unzip would not restore it as a link.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from yolo_pipeline.errors import PipelineError
 from yolo_pipeline.imagebuild.dockerignore import Matcher
+from yolo_pipeline.text import quote
 
 DOCKERFILE = "training_image/Dockerfile"
 BUILDSPEC = "training_image/buildspec.yml"
@@ -52,8 +58,18 @@ def ignore_file(root: Path, dockerfile: str = DOCKERFILE) -> str | None:
     return None
 
 
+def _refuse_link(rel: str, path: Path) -> NoReturn:
+    target = path.readlink()
+    raise BuildContextError(
+        f"{quote(rel)} is a symbolic link (to {quote(str(target))}): the build context takes "
+        "regular files only; "
+        "replace it with the file itself or list it in the .dockerignore"
+    )
+
+
 def context_files(root: Path, dockerfile: str = DOCKERFILE) -> list[str]:
-    """Every regular file of the context that the ignore file keeps, sorted."""
+    """Every regular file of the context that the ignore file keeps, sorted; a kept
+    symbolic link raises ``BuildContextError``."""
     ignore = ignore_file(root, dockerfile)
     matcher = Matcher.from_text((root / ignore).read_text("utf-8") if ignore else "")
     kept: list[str] = []
@@ -62,14 +78,17 @@ def context_files(root: Path, dockerfile: str = DOCKERFILE) -> list[str]:
         prefix = "" if rel_dir == "." else rel_dir + "/"
         # Prune in place: never descend into .venv, datasets, ... unless an exception
         # pattern reaches inside (Docker's walker makes the same decision).
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not (Path(dirpath) / d).is_symlink() and not matcher.may_skip_directory(prefix + d)
-        )
+        dirnames[:] = sorted(d for d in dirnames if not matcher.may_skip_directory(prefix + d))
+        for d in dirnames:  # os.walk lists a link to a folder here and never follows it
+            if (Path(dirpath) / d).is_symlink() and not matcher.ignored(prefix + d):
+                _refuse_link(prefix + d, Path(dirpath) / d)
         for name in filenames:
-            rel = prefix + name
-            if not matcher.ignored(rel) and (Path(dirpath) / name).is_file():
+            rel, path = prefix + name, Path(dirpath) / name
+            if matcher.ignored(rel):
+                continue
+            if path.is_symlink():
+                _refuse_link(rel, path)
+            if path.is_file():
                 kept.append(rel)
     return sorted(kept)
 
@@ -96,7 +115,9 @@ def zip_context(
         for rel in files:
             path = root / rel
             try:
-                mode = path.stat().st_mode
+                mode = path.lstat().st_mode
+                if not stat.S_ISREG(mode):  # the Dockerfile, buildspec or ignore file a link
+                    _refuse_link(rel, path)
                 content = path.read_bytes()
             except OSError as exc:
                 raise BuildContextError(f"cannot read {rel}: {exc.strerror}") from exc

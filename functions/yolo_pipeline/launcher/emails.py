@@ -109,6 +109,34 @@ def with_still_changing_note(email: Email, max_settle_seconds: int) -> Email:
     return Email(subject=email.subject, body=note + email.body, attributes=email.attributes)
 
 
+MAX_STALE_LISTED = 10
+
+
+def with_stale_uploads_note(email: Email, bucket: str, stale: Sequence[tuple[str, str]]) -> Email:
+    """``email`` closing with the abandoned multipart uploads under the folder, (key, upload
+    id) each, and the command that aborts each: they were not waited for."""
+    if not stale:
+        return email
+    lines = [
+        "",
+        f"{len(stale)} multipart upload(s) under this folder started more than a day ago and",
+        "never finished (what a killed `aws s3 cp` leaves). They were not waited for, and S3",
+        "keeps billing their parts until they are aborted:",
+    ]
+    for key, upload_id in stale[:MAX_STALE_LISTED]:
+        command = (
+            f"aws s3api abort-multipart-upload --bucket {shlex.quote(bucket)} "
+            f"--key {shlex.quote(key)} --upload-id {shlex.quote(upload_id)}"
+        )
+        lines += [f"  {clean(key, 300)}", f"    {clean(command, 1500)}"]
+    if len(stale) > MAX_STALE_LISTED:
+        lines.append(
+            f"  ... and {len(stale) - MAX_STALE_LISTED} more (aws s3api list-multipart-uploads)"
+        )
+    body = email.body + body_text(lines)
+    return Email(subject=email.subject, body=body, attributes=email.attributes)
+
+
 def _uri(dataset_uri: str) -> str:
     """The dataset URI for a body line: its key is the user's folder name, so inert."""
     return clean(dataset_uri, 1200)

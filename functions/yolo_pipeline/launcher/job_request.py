@@ -14,6 +14,7 @@ from typing import Any
 
 from yolo_pipeline.contract import (
     CHANNEL_WEIGHTS,
+    ENV_DATASET_DIGEST,
     TAG_DATA_YAML_ETAG,
     TAG_DATASET_NAME,
     TAG_DATASET_URI,
@@ -87,7 +88,7 @@ def with_dataset_name(request: dict[str, Any], name: str) -> dict[str, Any]:
     return {**request, "Tags": tags} if name else request
 
 
-def build_training_job_request(
+def build_training_job_request(  # noqa: PLR0913 (keyword-only: one per request field)
     *,
     job_name: str,
     dataset_uri: str,
@@ -101,13 +102,15 @@ def build_training_job_request(
     data_yaml_version: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
     weights_uri: str | None = None,
+    dataset_digest: str = "",
 ) -> dict[str, Any]:
     """CreateTrainingJob kwargs for ``dataset_uri`` (the S3 folder holding data.yaml, or
     a dataset zip: S3Prefix with the exact key brings that one object into the channel).
 
     ``train_args``: the checked Ultralytics arguments (``model`` and ``task`` included), sent
     as strings (ValueError past SageMaker's limits). ``weights_uri``: the user's weights
-    object, the ``weights`` channel."""
+    object, the ``weights`` channel. ``dataset_digest``: what the launcher validated
+    (dataset/digest.py), which the container checks its channel against before training."""
     if not dataset_uri.startswith("s3://"):
         raise ValueError(f"dataset_uri must be an s3:// folder, got {dataset_uri!r}")
     is_zip = dataset_uri.lower().endswith(ZIP_SUFFIX)
@@ -148,7 +151,7 @@ def build_training_job_request(
         "StoppingCondition": stopping,
         "EnableNetworkIsolation": True,
         "EnableManagedSpotTraining": options.spot,
-        "Environment": dict(ENVIRONMENT),
+        "Environment": _environment(dataset_digest),
         "Tags": tags,
     }
     if weights_uri:
@@ -161,6 +164,12 @@ def build_training_job_request(
             "LocalPath": CHECKPOINT_LOCAL_PATH,
         }
     return request
+
+
+def _environment(dataset_digest: str) -> dict[str, str]:
+    if not dataset_digest:
+        return dict(ENVIRONMENT)
+    return {**ENVIRONMENT, ENV_DATASET_DIGEST: dataset_digest}
 
 
 def _task(train_args: Mapping[str, Any] | None) -> Task:

@@ -10,6 +10,7 @@ are read (one entry per label in the central directory, ~100 bytes each).
 
 from __future__ import annotations
 
+from yolo_pipeline.dataset.budget import too_costly
 from yolo_pipeline.dataset.storage.base import Storage
 from yolo_pipeline.dataset.validation import Report
 from yolo_pipeline.findings import error
@@ -31,3 +32,10 @@ def folder_too_big(storage: Storage) -> Report | None:
         "x.zip s3://<bucket>/datasets/<name>.zip): only its labels are read",
     )
     return Report(location=storage.uri, valid=False, errors=[finding])
+
+
+def over_budget(uri: str, is_zip: bool) -> Report:
+    """The rejection of a check that ran out of the launcher's time: an answer, not a timeout
+    (the finding's words are the validator budget's own)."""
+    what = "its files could not all be read within the launcher's time limit"
+    return Report(location=uri, valid=False, errors=[too_costly(what, is_zip, deadline=True)])

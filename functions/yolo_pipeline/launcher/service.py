@@ -6,6 +6,15 @@ Flow: the event arrives through LaunchQueue (SQS) -> parse it -> the settle rule
 queue with a delay -> (idempotent on the upload identity) the dataset check
 (launcher/check.py) -> rejection email; else the job start (launcher/start.py).
 
+Every upload gets an answer within the Lambda's limits: the check runs on a budget taken
+from the invocation's remaining time (``CHECK_RESERVE_SECONDS`` kept for the digest, the
+job request and the email), so a dataset too costly to check is rejected by email rather
+than timed out. The event source mapping hands the function one record per invocation
+(BatchSize 1 in template.yaml), so one slow upload never shares an invocation with
+another; should a batch still arrive, a record that finds too little time left goes back
+to the queue at once instead of starting a check it cannot finish. Every outcome is
+recorded in the uploads table (launcher/verdicts.py) for `status` and `upload --wait`.
+
 Failure policy (docs/architecture.md): user problems are answered by email and the record
 succeeds; infrastructure problems raise, so the record is reported as a batch item
 failure, SQS redelivers it after the visibility timeout and the redrive policy parks it
@@ -35,6 +44,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email, publish
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
+from yolo_pipeline.aws.uploads import UploadsTable
+from yolo_pipeline.dataset.budget import CheckBudget
 from yolo_pipeline.launcher.check import check_upload
 from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
@@ -46,16 +57,32 @@ from yolo_pipeline.launcher.notices import (
     STARTED,
     Notices,
 )
+from yolo_pipeline.launcher.pinning import UploadSuperseded
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import Attempt, Decision, defer_seconds
 from yolo_pipeline.launcher.settle_io import settle
-from yolo_pipeline.launcher.start import JobStarter
+from yolo_pipeline.launcher.start import JobStarter, SettleNotes
+from yolo_pipeline.launcher.verdicts import Verdicts
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 _RECORD_LOG_KEYS = ("dataset", "s3_sequencer", "settle_attempt", "job_name")
+# Kept back from the check's budget: the folder digest's last reads, the model choice,
+# the image guard, CreateTrainingJob, the uploads table and the email.
+CHECK_RESERVE_SECONDS = 60
+# A record that finds less than this left (a batch-mate used the time) is re-queued.
+MIN_CHECK_SECONDS = 120
+
+
+def check_budget(context: Any) -> CheckBudget:
+    """The check's budget: the invocation's remaining time less the reserve; no deadline
+    without a Lambda context (tests, local runs)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return CheckBudget()
+    return CheckBudget.within(remaining() / 1000 - CHECK_RESERVE_SECONDS)
 
 
 class Launcher:
@@ -81,12 +108,15 @@ class Launcher:
         dynamodb = dynamodb or aws.client("dynamodb")
         self.clock: Callable[[], float] = time.time  # replaceable in tests (redrive later)
         self.notices = Notices(dynamodb, settings.idempotency_table, (QUOTA, STARTED, SETTLE))
+        table = UploadsTable(dynamodb, settings.uploads_table) if settings.uploads_table else None
+        self.verdicts = Verdicts(table, settings.dataset_prefix)
         self.starter = JobStarter(
             settings,
             region=self.region,
             sagemaker=self.sagemaker,
             notices=self.notices,
             send=self.send,
+            verdicts=self.verdicts,
         )
         self.idempotency_config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -114,8 +144,11 @@ class Launcher:
     def _handle_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # A record that raises becomes a batchItemFailure: SQS redelivers it after the
         # visibility timeout and moves it to the DLQ after maxReceiveCount (template.yaml).
+        handled = [0]
+
         def record_handler(record: SQSRecord) -> dict[str, Any]:
-            return self.handle_record(record, context)
+            handled[0] += 1
+            return self.handle_record(record, context, first=handled[0] == 1)
 
         processor = BatchProcessor(event_type=EventType.SQS)
         response = process_partial_response(
@@ -123,8 +156,11 @@ class Launcher:
         )
         return dict(response)
 
-    def handle_record(self, record: SQSRecord, context: Any = None) -> dict[str, Any]:
-        """One queue message: its body is the S3 event, its attributes the settle attempt."""
+    def handle_record(
+        self, record: SQSRecord, context: Any = None, *, first: bool = True
+    ) -> dict[str, Any]:
+        """One queue message: its body is the S3 event, its attributes the settle attempt.
+        ``first``: the invocation's first record (the only one that never waits its turn)."""
         try:
             event = json.loads(record.body)
         except ValueError:
@@ -132,7 +168,7 @@ class Launcher:
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "message body is not JSON"}
         attempt = Attempt.from_message_attributes(record.raw_event.get("messageAttributes") or {})
-        return self.handle_event(event, context, attempt=attempt, body=record.body)
+        return self.handle_event(event, context, attempt=attempt, body=record.body, first=first)
 
     def handle_event(
         self,
@@ -141,6 +177,7 @@ class Launcher:
         *,
         attempt: Attempt | None = None,
         body: str | None = None,
+        first: bool = True,
     ) -> dict[str, Any]:
         """One S3 event: drop it, check it again later, or launch (once per upload)."""
         logger.remove_keys(list(_RECORD_LOG_KEYS))  # the previous record's, in a batch
@@ -157,14 +194,9 @@ class Launcher:
         )
         decision = settle(self.s3, parsed, attempt, self.settings, self.clock())
         if decision.action == "drop":
-            logger.info("Event superseded; dropped", extra={"reason": decision.reason})
-            metrics.add_metric(name="UploadSuperseded", unit=MetricUnit.Count, value=1)
-            return {
-                "status": "superseded",
-                "dataset": parsed.dataset_uri,
-                "reason": decision.reason,
-            }
+            return self._superseded(parsed, decision.reason)
         if decision.action == "defer":
+            self.verdicts.record(parsed, "settling", detail=decision.reason)
             sent = self._defer(parsed, attempt, decision, body or json.dumps(event))
             return {
                 "status": "deferred",
@@ -174,12 +206,37 @@ class Launcher:
                 "sent": sent,
             }
         logger.info("Upload settled", extra={"reason": decision.reason})
+        budget = check_budget(context)
+        left = budget.seconds_left()
+        if not first and left is not None and left < MIN_CHECK_SECONDS:
+            return self._requeue(parsed, attempt, body or json.dumps(event))
         if context is not None:
             self.idempotency_config.register_lambda_context(context)
         result: dict[str, Any] = self._launch_once(
-            upload=parsed.identity(), still_changing=decision.still_changing
+            upload=parsed.identity(),
+            still_changing=decision.still_changing,
+            stale=[[u.key, u.upload_id] for u in decision.stale_uploads],
+            budget=budget,
         )
         return result
+
+    def _superseded(self, up: Upload, reason: str) -> dict[str, Any]:
+        logger.info("Event superseded; dropped", extra={"reason": reason})
+        metrics.add_metric(name="UploadSuperseded", unit=MetricUnit.Count, value=1)
+        self.verdicts.record(up, "superseded", detail=reason)
+        return {"status": "superseded", "dataset": up.dataset_uri, "reason": reason}
+
+    def _requeue(self, upload: Upload, attempt: Attempt, body: str) -> dict[str, Any]:
+        """Too little time left after a batch-mate: the same message back on the queue now
+        (its check is idempotent, so a duplicate costs nothing)."""
+        self.sqs.send_message(
+            QueueUrl=self.settings.launch_queue_url,
+            MessageBody=body,
+            MessageAttributes=attempt.to_message_attributes(),
+        )
+        logger.info("Too little time left in this invocation; check re-queued")
+        metrics.add_metric(name="CheckRequeued", unit=MetricUnit.Count, value=1)
+        return {"status": "requeued", "dataset": upload.dataset_uri}
 
     def _defer(self, upload: Upload, attempt: Attempt, decision: Decision, body: str) -> bool:
         """Send the same event back to LaunchQueue with a delay; once per attempt.
@@ -218,7 +275,13 @@ class Launcher:
         return True
 
     @tracer.capture_method(capture_response=False)
-    def _launch(self, upload: dict[str, str], still_changing: bool = False) -> dict[str, Any]:
+    def _launch(
+        self,
+        upload: dict[str, str],
+        still_changing: bool = False,
+        stale: list[list[str]] | None = None,
+        budget: CheckBudget | None = None,
+    ) -> dict[str, Any]:
         """Runs once per upload identity (Powertools idempotency around it)."""
         up = Upload.from_identity(upload)
         settings = self.settings
@@ -227,11 +290,16 @@ class Launcher:
         )
         logger.append_keys(dataset=up.dataset_uri, job_name=name)
         tracer.put_annotation("job_name", name)
-        waited = settings.max_settle_seconds if still_changing else None
-
-        checked = check_upload(up, self.s3, settings)
+        notes = SettleNotes(
+            settings.max_settle_seconds if still_changing else None,
+            [(key, upload_id) for key, upload_id in stale or []],
+        )
+        try:
+            checked = check_upload(up, self.s3, settings, budget)
+        except UploadSuperseded as exc:
+            return self._superseded(up, str(exc))
         if checked.errors:
-            return self.starter.reject(up, checked.errors, checked.warnings, waited)
+            return self.starter.reject(up, checked.errors, checked.warnings, notes)
         # The model and task, and the user's own weights as a channel (launcher/model_source.py).
         choice = choose_model(
             checked.config.train_args,
@@ -242,8 +310,8 @@ class Launcher:
             sagemaker=self.sagemaker,
         )
         if choice.problems:
-            return self.starter.reject(up, choice.problems, checked.warnings, waited)
-        return self.starter.start(up, name, checked, choice, waited)
+            return self.starter.reject(up, choice.problems, checked.warnings, notes)
+        return self.starter.start(up, name, checked, choice, notes)
 
     def send(self, email: Email) -> None:
         publish(self.sns, self.settings.notification_topic_arn, email)

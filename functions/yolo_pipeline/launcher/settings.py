@@ -42,6 +42,7 @@ class LauncherSettings:
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_settle_seconds: int = DEFAULT_MAX_SETTLE_SECONDS
     weights_s3_uri: str = ""  # users' own .pt files (env WEIGHTS_S3_URI); "" = none
+    uploads_table: str = ""  # every upload's verdict for the CLI (env UPLOADS_TABLE); "" = none
 
     @property
     def sagemaker_defaults(self) -> SageMakerDefaults:
@@ -105,4 +106,5 @@ class LauncherSettings:
                 env, "MAX_SETTLE_SECONDS", DEFAULT_MAX_SETTLE_SECONDS, 0, 14 * 24 * 3600
             ),
             weights_s3_uri=s3_uri(env, "WEIGHTS_S3_URI") if env.get("WEIGHTS_S3_URI") else "",
+            uploads_table=env.get("UPLOADS_TABLE", "").strip(),
         )

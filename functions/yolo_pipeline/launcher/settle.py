@@ -7,16 +7,26 @@ alone does not mean the dataset is there. For each event, in this order:
 - **superseded**: data.yaml under the key is no longer the object in the event (another
   write replaced it, or it is gone): drop the event; the newer write has its own event.
 - **complete**: data.yaml carries ``x-amz-meta-yolo-upload: complete``, which
-  ``yolo-pipeline upload`` sets on its last PUT: go on at once.
+  ``yolo-pipeline upload`` sets on its last PUT: go on at once. The marker counts only for
+  the upload's own write (the event's reason is PutObject or CompleteMultipartUpload): a
+  copy (``aws s3 cp`` between prefixes, ``mv``, the console's Copy) keeps user metadata and
+  writes data.yaml among its first objects, so a copy settles like any other tool.
 - **settled**: nothing under the folder was modified in the last ``settle_seconds`` and no
-  multipart upload is in progress under it (those are invisible to ListObjectsV2).
+  multipart upload is in progress under it (those are invisible to ListObjectsV2). A
+  multipart upload started more than ``STALE_MULTIPART_SECONDS`` ago is what a killed
+  ``aws s3 cp`` leaves: it is reported in the email (with the command that aborts it),
+  never waited for.
 - otherwise **not settled**: check again later (the service re-sends the same event to the
   launcher's queue with a delay). After ``max_settle_seconds`` of waiting the folder is
   checked as it stands, once, and the emails say it was still changing.
 
 Pure: the service passes what S3 says (a head of data.yaml, a lazy listing, a lazy list of
 multipart uploads) and does what the decision says. The listing is consumed only up to the
-first recent object, so a busy folder costs one page, not the whole folder.
+first recent object, so a check costs the listing pages up to that object: one page when
+the recent object sorts early, but the tools write in key order (data.yaml first, the
+newest objects last), so a busy sorted upload and a quiet folder cost their whole listing,
+one ListObjectsV2 page per 1,000 objects (measured in the settle tests). That is the
+price of knowing the folder is quiet; the multipart listing is one more request.
 See docs/architecture.md ("The settle rule").
 """
 
@@ -37,6 +47,11 @@ MAX_DELAY_SECONDS = 900
 # second T may have been written up to a second later, so a window of N seconds is
 # counted from T + 1.
 TIMESTAMP_RESOLUTION_SECONDS = 1
+
+# A multipart upload older than this is abandoned (a killed upload), not in progress.
+STALE_MULTIPART_SECONDS = 24 * 3600
+# The event reasons of an upload's own write of data.yaml (a copy's is CopyObject).
+OWN_WRITE_REASONS = frozenset({"PutObject", "CompleteMultipartUpload"})
 
 # SQS message attributes of a re-sent event: the body stays the S3 event, unchanged.
 ATTEMPT_ATTRIBUTE = "yolo-settle-attempt"
@@ -60,6 +75,18 @@ class Stamp:
 
     key: str
     last_modified: datetime
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """One multipart upload under the folder (ListMultipartUploads)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime
+
+    def is_stale(self, now: float) -> bool:
+        return now - self.initiated.timestamp() >= STALE_MULTIPART_SECONDS
 
 
 @dataclass(frozen=True)
@@ -108,6 +135,7 @@ class Decision:
     waiting_key: str | None = None  # defer: the object that is still changing
     quiet_at: float = 0.0  # defer: when that object will have been quiet for the window
     still_changing: bool = False  # launch: MAX_SETTLE reached with the folder still busy
+    stale_uploads: tuple[InProgress, ...] = ()  # launch: abandoned multipart uploads to report
 
 
 def is_marked_complete(metadata: Mapping[str, str] | None) -> bool:
@@ -148,18 +176,32 @@ def defer_seconds(quiet_at: float, now: float, settle_seconds: int) -> int:
     return max(1, min(cap, math.ceil(quiet_at - now)))
 
 
+def counts_as_marked(upload: Upload, head: Head) -> bool:
+    """The completion marker, on the upload's own write only (never on a copy's)."""
+    return upload.reason in OWN_WRITE_REASONS and is_marked_complete(head.metadata)
+
+
 def _still_changing(
-    objects: Iterable[Stamp], uploads_in_progress: Iterable[str], now: float, settle_seconds: int
+    objects: Iterable[Stamp],
+    uploads_in_progress: Iterable[InProgress],
+    now: float,
+    settle_seconds: int,
+    stale: list[InProgress],
 ) -> tuple[str, float, str] | None:
     """(key still changing, when it may be quiet, why), or ``None`` when the folder is quiet.
 
-    The multipart listing is only asked for when the object listing found nothing recent.
+    The multipart listing is only asked for when the object listing found nothing recent;
+    abandoned uploads found there go to ``stale`` instead of holding the folder.
     """
     if recent := first_recent(objects, now, settle_seconds):
         why = f"{recent.key} was modified less than {settle_seconds} s ago"
         return recent.key, quiet_from(recent.last_modified, settle_seconds), why
-    if key := next(iter(uploads_in_progress), None):
-        return key, now + settle_seconds, f"a multipart upload of {key} is in progress"
+    for upload in uploads_in_progress:
+        if upload.is_stale(now):
+            stale.append(upload)
+            continue
+        why = f"a multipart upload of {upload.key} is in progress"
+        return upload.key, now + settle_seconds, why
     return None
 
 
@@ -167,7 +209,7 @@ def decide(
     upload: Upload,
     head: Head | None,
     objects: Iterable[Stamp],
-    uploads_in_progress: Iterable[str],
+    uploads_in_progress: Iterable[InProgress],
     *,
     now: float,
     attempt: Attempt,
@@ -180,20 +222,23 @@ def decide(
     assert head is not None  # superseded_reason says "gone" otherwise
     if upload.is_zip:
         return Decision("launch", "a zip is one object: complete when it arrives")
-    if is_marked_complete(head.metadata):
+    if counts_as_marked(upload, head):
         return Decision("launch", "data.yaml is marked complete by yolo-pipeline upload")
     if settle_seconds == 0:
         return Decision("launch", "SETTLE_SECONDS is 0: no waiting")
 
-    busy = _still_changing(objects, uploads_in_progress, now, settle_seconds)
+    stale: list[InProgress] = []
+    busy = _still_changing(objects, uploads_in_progress, now, settle_seconds, stale)
     if busy is None:
-        return Decision("launch", f"nothing changed under the folder for {settle_seconds} s")
+        quiet = f"nothing changed under the folder for {settle_seconds} s"
+        return Decision("launch", quiet, stale_uploads=tuple(stale))
     busy_key, quiet_at, why = busy
     if attempt.elapsed(now) >= max_settle_seconds:
         return Decision(
             "launch",
             f"still changing after {max_settle_seconds} s ({why}): checked as it stands",
             still_changing=True,
+            stale_uploads=tuple(stale),
         )
     return Decision(
         "defer",

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
-from yolo_pipeline.launcher.settle import Attempt, Decision, Head, Stamp, decide
+from yolo_pipeline.launcher.settle import Attempt, Decision, Head, InProgress, Stamp, decide
 
 
 def head(s3: Any, bucket: str, key: str) -> Head | None:
@@ -36,11 +36,12 @@ def stamps(s3: Any, bucket: str, folder: str) -> Iterator[Stamp]:
             yield Stamp(obj["Key"], obj["LastModified"])
 
 
-def uploads_in_progress(s3: Any, bucket: str, folder: str) -> Iterator[str]:
-    """Keys with a multipart upload in progress under the folder (only the first needed)."""
-    response = s3.list_multipart_uploads(Bucket=bucket, Prefix=folder, MaxUploads=1)
+def uploads_in_progress(s3: Any, bucket: str, folder: str) -> Iterator[InProgress]:
+    """Multipart uploads under the folder, one page (1,000) at most: the abandoned ones are
+    skipped by the rule, so it reads on until a live one or the end of the page."""
+    response = s3.list_multipart_uploads(Bucket=bucket, Prefix=folder)
     for upload in response.get("Uploads", []):
-        yield str(upload["Key"])
+        yield InProgress(str(upload["Key"]), str(upload["UploadId"]), upload["Initiated"])
 
 
 def settle(

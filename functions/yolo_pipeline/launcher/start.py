@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +19,7 @@ from yolo_pipeline.launcher.emails import (
     render_quota,
     render_rejection,
     render_started,
+    with_stale_uploads_note,
     with_still_changing_note,
 )
 from yolo_pipeline.launcher.image_guard import ImageGuard
@@ -30,6 +32,21 @@ from yolo_pipeline.launcher.model_source import ModelChoice
 from yolo_pipeline.launcher.notices import QUOTA, STARTED, NoticeKind, Notices
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
+from yolo_pipeline.launcher.verdicts import Verdicts
+
+
+@dataclass(frozen=True)
+class SettleNotes:
+    """What the settle rule adds to the upload's email: the wait given up after
+    ``waited`` seconds (None: it settled), and abandoned multipart uploads (key, upload id)."""
+
+    waited: int | None = None
+    stale: Sequence[tuple[str, str]] = ()
+
+    def apply(self, email: Email, bucket: str) -> Email:
+        if self.waited is not None:
+            email = with_still_changing_note(email, self.waited)
+        return with_stale_uploads_note(email, bucket, self.stale)
 
 
 class JobStarter:
@@ -43,8 +60,10 @@ class JobStarter:
         sagemaker: Any,
         notices: Notices,
         send: Callable[[Email], object],
+        verdicts: Verdicts | None = None,
     ) -> None:
         self.settings = settings
+        self.verdicts = verdicts or Verdicts(None, settings.dataset_prefix)
         self.region = region
         self.sagemaker = sagemaker
         self.notices = notices
@@ -52,12 +71,12 @@ class JobStarter:
         self.image_guard = ImageGuard(settings.training_image_repository_uri)
 
     def start(
-        self, up: Upload, name: str, checked: Checked, choice: ModelChoice, waited: int | None
+        self, up: Upload, name: str, checked: Checked, choice: ModelChoice, notes: SettleNotes
     ) -> dict[str, Any]:
         """CreateTrainingJob, then the start email (exactly once, across retries)."""
         settings, options, dataset_uri = self.settings, checked.config.sagemaker, up.dataset_uri
         if not self.image_guard.present(settings.training_image_uri):
-            return self._no_image(dataset_uri, name)
+            return self._no_image(up, name)
         request = self._request(up, name, checked, choice)
         started_email = render_started(
             prefix=settings.job_name_prefix,
@@ -76,8 +95,7 @@ class JobStarter:
             warnings=checked.warnings,
             train_args=request["HyperParameters"],
         )
-        if waited is not None:
-            started_email = with_still_changing_note(started_email, waited)
+        started_email = notes.apply(started_email, up.bucket)
         try:
             self.sagemaker.create_training_job(**request)
         except ClientError as exc:
@@ -86,6 +104,7 @@ class JobStarter:
             # Same upload, same name: an earlier attempt created the job. Send its start
             # email unless that attempt got as far as sending it.
             logger.info("Training job already exists", extra={"error": error_message(exc)})
+            self.verdicts.record(up, "started", job_name=name)
             sent = self._send_once(STARTED, up, started_email)
             return {
                 "status": "already_started",
@@ -97,6 +116,7 @@ class JobStarter:
             "Training job created",
             extra={"instance_type": options.instance_type, "spot": options.spot},
         )
+        self.verdicts.record(up, "started", job_name=name)
         self._send_once(STARTED, up, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
         return {"status": "started", "dataset": dataset_uri, "job_name": name}
@@ -118,6 +138,7 @@ class JobStarter:
             data_yaml_version=up.version_id,
             pipeline_name=settings.pipeline_name,
             weights_uri=choice.weights_uri,
+            dataset_digest=checked.digest,
         )
         return with_dataset_name(request, up.dataset_name(settings.dataset_prefix))
 
@@ -152,7 +173,7 @@ class JobStarter:
                 hint="check the sagemaker: section of training.yaml; if the message names "
                 "the role, image or bucket, forward this email to the stack owner",
             )
-            self.reject(up, [finding], [], None, refused_by_sagemaker=True)
+            self.reject(up, [finding], [], refused_by_sagemaker=True)
             return {"status": "refused", "dataset": dataset_uri, "job_name": name}
         raise exc  # throttling past botocore's retries, 5xx, access: retry the event
 
@@ -161,12 +182,14 @@ class JobStarter:
         up: Upload,
         errors: list[Finding],
         warnings: list[Finding],
-        waited: int | None,
+        notes: SettleNotes | None = None,
         *,
         refused_by_sagemaker: bool = False,
     ) -> dict[str, Any]:
         """The rejection email (every problem), no job."""
         logger.info("Dataset rejected", extra={"errors": len(errors)})
+        # Recorded before the email: a failed send retries both, and the state stays.
+        self.verdicts.record(up, "rejected", detail=f"{len(errors)} problem(s)", problems=errors)
         email = render_rejection(
             dataset_uri=up.dataset_uri,
             errors=errors,
@@ -175,12 +198,14 @@ class JobStarter:
             prefix=self.settings.job_name_prefix,
             dataset_prefix=self.settings.dataset_prefix,
         )
-        self.send(email if waited is None else with_still_changing_note(email, waited))
+        self.send((notes or SettleNotes()).apply(email, up.bucket))
         metrics.add_metric(name="DatasetRejected", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "dataset": up.dataset_uri, "errors": len(errors)}
 
-    def _no_image(self, dataset_uri: str, name: str) -> dict[str, Any]:
+    def _no_image(self, up: Upload, name: str) -> dict[str, Any]:
         """The training image is missing: one email on how to build it, and no job."""
+        dataset_uri = up.dataset_uri
+        self.verdicts.record(up, "image_missing", detail=self.settings.training_image_uri)
         self.send(
             render_no_image(
                 dataset_uri=dataset_uri,

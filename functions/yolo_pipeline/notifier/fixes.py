@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from yolo_pipeline.contract import FAILURE_DATASET_CHANGED
+
 
 def likely_fixes(
     status: str, secondary_status: str, failure_reason: str, instance_type: str, spot: bool
@@ -31,7 +33,14 @@ def likely_fixes(
             "The container ran out of RAM: set cache: false and fewer workers in"
             " training.yaml, or choose an instance type with more memory."
         )
-    if re.search(r"data\.yaml|dataset|no labels|images not found|label", reason):
+    if FAILURE_DATASET_CHANGED.lower() in reason:
+        fixes.append(
+            "The dataset was replaced or edited after this job was requested, so the job"
+            " stopped before training. The newer upload gets its own check (and its own job"
+            " when valid): watch for its email. Keep a dataset unchanged while its job waits"
+            " to start, or upload the new version under a new name."
+        )
+    elif re.search(r"data\.yaml|dataset|no labels|images not found|label", reason):
         fixes.append(
             "Dataset problem: run `yolo-pipeline validate <dataset URI>` and fix what it"
             " reports, then upload data.yaml (or the zip) again to start a new job."

@@ -13,8 +13,8 @@ their email. See docs/architecture.md, "Model registry".
 
 from __future__ import annotations
 
-import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,9 +40,11 @@ GROUP_NAME_MAX = 63
 ATTEMPTS = 3  # our tries of a throttled registry call, each after botocore's own retries
 BACKOFF_SECONDS = 1.0
 LIST_LIMIT = 200  # packages looked at for this job's (newest first): many retrains of a dataset
-# CustomerMetadataProperties: keys <= 128, values <= 256 chars of letters, digits, spaces and
-# _.:/=+-@ (botocore's model); anything else becomes "_".
-_META_BAD = re.compile(r"[^\w\s.:/=+\-@]")
+# CustomerMetadataProperties: keys <= 128, values <= 256 chars of \p{L}, \p{Z}, \p{N} and
+# _.:/=+-@ (botocore's model, a Java regex counting UTF-16 units); anything else becomes "_".
+# Python's \s is wider than \p{Z} (tabs, \x1c-\x1f), so categories are checked one by one.
+_META_SYMBOLS = frozenset("_.:/=+-@")
+_META_MAX_UNITS = 256
 _TOKEN_NAMESPACE = uuid.UUID("6f1b3a52-3d7e-4f9e-9a51-1c7d0e5b9a11")
 APPROVE_COMMAND = (
     "aws sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved"
@@ -110,8 +112,19 @@ def client_token(job_name: str) -> str:
     return str(uuid.uuid5(_TOKEN_NAMESPACE, job_name))
 
 
+def _meta_char(ch: str) -> str:
+    return ch if ch in _META_SYMBOLS or unicodedata.category(ch)[0] in "LZN" else "_"
+
+
 def _meta_value(value: str) -> str:
-    return _META_BAD.sub("_", value)[:256] or "-"
+    """``value`` as the metadata pattern allows, within 256 UTF-16 units (AWS's count)."""
+    out, units = [], 0
+    for ch in value:
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > _META_MAX_UNITS:
+            break
+        out.append(_meta_char(ch))
+    return "".join(out) or "-"
 
 
 def metadata_properties(

@@ -284,3 +284,57 @@ def test_a_record_that_raises_is_a_batch_item_failure_and_its_quota_email_goes_o
 
     assert len(settling_world.requests) == 3  # alpha once, beta twice
     assert sorted(_kinds(settling_world)) == ["JobStarted", "QuotaExceeded"]
+
+
+def test_a_settle_check_costs_the_listing_up_to_the_first_recent_object(
+    settling_world: LauncherWorld, clock: Clock
+) -> None:
+    """What settle.py's docstring states, measured: pages of 1,000 objects up to the first
+    recent one (a quiet folder: all of them), then one multipart listing when quiet."""
+    from yolo_pipeline.launcher.settle import Attempt
+    from yolo_pipeline.launcher.settle_io import settle
+
+    s3 = aws.client("s3")
+    for n in range(1500):
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}images/{n:05d}.jpg", Body=b"x")
+    _put("data.yaml", b"names: [a]\n")
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    launcher = settling_world.module.launcher
+    up = _upload_for(KEY)
+
+    clock.advance(10 * SETTLE_SECONDS)  # everything quiet: the whole listing, two pages
+    assert settle(s3, up, Attempt(), launcher.settings, clock()).action == "launch"
+    assert calls.count("ListObjectsV2") == 2 and calls.count("ListMultipartUploads") == 1
+
+    calls.clear()  # a busy folder whose newest object sorts first: one page
+    _put("aaa.txt", b"new")
+    assert settle(s3, up, Attempt(), launcher.settings, clock()).action == "defer"
+    assert calls.count("ListObjectsV2") == 1 and calls.count("ListMultipartUploads") == 0
+
+
+def _upload_for(key: str) -> Any:
+    from yolo_pipeline.launcher.s3_event import Upload
+
+    head = aws.client("s3").head_object(Bucket=BUCKET, Key=key)
+    return Upload(BUCKET, key, "01", etag=head["ETag"].strip('"'), reason="PutObject")
+
+
+def test_an_abandoned_multipart_upload_is_named_with_its_abort_command_not_waited_for(
+    settling_world: LauncherWorld, clock: Clock, lambda_context: FakeLambdaContext
+) -> None:
+    s3 = aws.client("s3")
+    killed = PREFIX + "images/train/huge.jpg"  # what a killed `aws s3 cp` leaves behind
+    upload_id = s3.create_multipart_upload(Bucket=BUCKET, Key=killed)["UploadId"]
+    clock.advance(2 * 24 * 3600)
+    files = detect_dataset(n_train=6, n_val=3)
+    for rel in sorted(files):
+        _put(rel, files[rel])
+    clock.advance(10 * SETTLE_SECONDS)
+    settling_world.enqueue(upload_event(KEY))
+    settling_world.deliver(lambda_context)
+
+    assert len(settling_world.requests) == 1 and settling_world.sent == []
+    (email,) = settling_world.emails()
+    assert "aws s3api abort-multipart-upload" in email["message"]
+    assert upload_id in email["message"] and killed in email["message"]

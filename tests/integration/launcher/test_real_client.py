@@ -23,6 +23,7 @@ import pytest
 from tests.support.dataset_factory import detect_dataset, write_local
 from tests.support.helpers import FakeLambdaContext
 from tests.support.launcher_world import ACCOUNT, BUCKET, REGION, LauncherWorld, make_launcher_world
+from tests.support.moto_s3_events import with_aws_reasons
 
 SETTLE_SECONDS = 2
 PREFIX = "datasets/shapes/"
@@ -96,6 +97,65 @@ class _Poller(threading.Thread):
                 self.objects_at_first_record = len(_keys())
             if not handled:
                 time.sleep(0.2)
+
+
+def _cli_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+def _wait_for_jobs(world: LauncherWorld, poller: _Poller, jobs: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while len(world.requests) < jobs and time.monotonic() < deadline and not poller.errors:
+        time.sleep(0.2)
+    time.sleep(2 * SETTLE_SECONDS)  # any straggling deferred check comes back and ends
+
+
+def test_aws_s3_cp_between_prefixes_is_one_job_and_no_rejection(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy keeps data.yaml's completion metadata and writes data.yaml first: the copy
+    settles like any other tool instead of being checked half-copied."""
+    from yolo_pipeline.aws import clients as aws
+
+    with_aws_reasons(monkeypatch)
+    world = make_launcher_world(monkeypatch, {"SETTLE_SECONDS": str(SETTLE_SECONDS)})
+    _route_uploads_to_the_queue(world)
+    poller = _Poller(world)
+    poller.start()
+    # pets/ as `yolo-pipeline upload` leaves it: data.yaml last, marked complete.
+    files = detect_dataset(n_train=150, n_val=40)
+    s3 = aws.client("s3")
+    for rel in sorted(files, key=lambda p: p == "data.yaml"):
+        extra = {"Metadata": {"yolo-upload": "complete"}} if rel == "data.yaml" else {}
+        s3.put_object(Bucket=BUCKET, Key=f"datasets/pets/{rel}", Body=files[rel], **extra)
+    _wait_for_jobs(world, poller, 1, 30)
+    assert len(world.requests) == 1
+
+    source, target = f"s3://{BUCKET}/datasets/pets/", f"s3://{BUCKET}/datasets/pets-v2/"
+    cli = subprocess.run(
+        [sys.executable, "-m", "awscli", "s3", "cp", source, target, "--recursive",
+         "--endpoint-url", moto_endpoint],
+        env=_cli_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    _wait_for_jobs(world, poller, 2, 10 * SETTLE_SECONDS + 30)
+    poller.stop.set()
+    poller.join(timeout=30)
+    assert not poller.errors, poller.errors
+
+    kinds = [e["attributes"]["kind"]["Value"] for e in world.emails()]
+    assert kinds == ["JobStarted", "JobStarted"], [e["message"][:400] for e in world.emails()]
+    uris = [r["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] for r in world.requests]
+    assert uris == [source, target]
+    # The copy's data.yaml event carried the marker, and the launcher waited all the same.
+    assert any("pets-v2" in sent["MessageBody"] for sent in world.sent)
 
 
 def test_aws_s3_cp_recursive_starts_exactly_one_job_and_one_email(

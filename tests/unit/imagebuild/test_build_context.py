@@ -7,10 +7,13 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.support.helpers import ROOT
 from yolo_pipeline.imagebuild.context import (
     BUILDSPEC,
     DOCKERFILE,
+    BuildContextError,
     build_inputs,
     context_files,
     zip_context,
@@ -136,3 +139,25 @@ def test_the_zip_is_reproducible_and_keeps_modes(tmp_path: Path) -> None:
     assert first.data == second.data and first.sha256 == second.sha256
     info = zipfile.ZipFile(io.BytesIO(first.data)).getinfo("run.sh")
     assert (info.external_attr >> 16) & 0o777 == 0o755
+
+
+def test_a_kept_symbolic_link_is_refused_and_an_ignored_one_skipped(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "secret.txt"
+    outside.write_text("credentials\n", encoding="utf-8")
+    _tree(
+        repo,
+        {
+            DOCKERFILE: "FROM scratch\n",
+            BUILDSPEC: "version: 0.2\n",
+            ".dockerignore": "*\n!pkg/\n",
+            "pkg/a.py": "",
+        },
+    )
+    (repo / "notes.txt").symlink_to(outside)  # ignored: never read
+    assert "notes.txt" not in zip_context(repo).files
+    for link, target in (("pkg/leak.txt", outside), ("pkg/folder", tmp_path)):
+        (repo / link).symlink_to(target)
+        with pytest.raises(BuildContextError, match="symbolic link"):
+            zip_context(repo)
+        (repo / link).unlink()
+    assert zip_context(repo).files == (".dockerignore", "pkg/a.py", DOCKERFILE, BUILDSPEC)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.botocore_model import validate_request
+from yolo_pipeline.contract import ENV_DATASET_DIGEST
 from yolo_pipeline.launcher.job_request import (
     MAX_SECONDS,
     PLACEHOLDER_CHECKPOINT_S3_URI,
@@ -160,3 +161,11 @@ def test_the_dataset_name_tag_is_added_for_the_notifier() -> None:
     assert tagged["Tags"][-1] == {"Key": "yolo:dataset-name", "Value": "team/set"}
     assert request["Tags"] == [{"Key": "yolo:pipeline", "Value": "p"}]  # not mutated
     assert with_dataset_name(request, "") is request
+
+
+def test_the_dataset_digest_travels_in_the_environment() -> None:
+    digest = "v1:" + "ab" * 32
+    request = _request(dataset_digest=digest)
+    validate_request("sagemaker", "CreateTrainingJob", request)
+    assert request["Environment"][ENV_DATASET_DIGEST] == digest
+    assert ENV_DATASET_DIGEST not in _request()["Environment"]  # a request made by hand

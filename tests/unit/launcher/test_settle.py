@@ -16,9 +16,11 @@ from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import (
     ATTEMPT_ATTRIBUTE,
     SINCE_ATTRIBUTE,
+    STALE_MULTIPART_SECONDS,
     Attempt,
     Decision,
     Head,
+    InProgress,
     Stamp,
     decide,
     defer_seconds,
@@ -27,7 +29,9 @@ from yolo_pipeline.launcher.settle import (
 )
 
 NOW = 1_800_000_000.0
-UPLOAD = Upload(bucket="b", key="datasets/s/data.yaml", sequencer="01", etag="abc")
+UPLOAD = Upload(
+    bucket="b", key="datasets/s/data.yaml", sequencer="01", etag="abc", reason="PutObject"
+)
 HEAD = Head(etag='"abc"', metadata={})
 FIRST = Attempt()
 
@@ -40,7 +44,7 @@ def _at(seconds_ago: float) -> datetime:
 def _decide(
     head: Head | None = HEAD,
     objects: Iterable[Stamp] = (),
-    uploads: Iterable[str] = (),
+    uploads: Iterable[InProgress] = (),
     *,
     attempt: Attempt = FIRST,
     settle: int = 60,
@@ -125,9 +129,32 @@ def test_one_second_of_timestamp_resolution_counts_as_recent() -> None:
 
 
 def test_a_multipart_upload_in_progress_defers_for_a_full_window() -> None:
-    decision = _decide(objects=[Stamp("a", _at(600))], uploads=iter(["datasets/s/big.jpg"]))
+    live = InProgress("datasets/s/big.jpg", "u1", _at(3600))
+    decision = _decide(objects=[Stamp("a", _at(600))], uploads=iter([live]))
     assert decision.action == "defer" and "multipart" in decision.reason
     assert decision.delay_seconds == 60 and decision.waiting_key == "datasets/s/big.jpg"
+
+
+def test_an_abandoned_multipart_upload_is_reported_not_waited_for() -> None:
+    stale = InProgress("datasets/s/old.jpg", "u0", _at(STALE_MULTIPART_SECONDS + 1))
+    decision = _decide(objects=[Stamp("a", _at(600))], uploads=[stale])
+    assert decision.action == "launch" and decision.stale_uploads == (stale,)
+    # A live one behind it still holds the folder.
+    live = InProgress("datasets/s/new.jpg", "u1", _at(10))
+    assert _decide(objects=[Stamp("a", _at(600))], uploads=[stale, live]).action == "defer"
+
+
+@pytest.mark.parametrize("reason", ["CopyObject", ""])
+def test_the_completion_marker_counts_only_for_the_uploads_own_write(reason: str) -> None:
+    head = Head(etag="abc", metadata={"yolo-upload": "complete"})
+    copied = Upload(bucket="b", key="datasets/s/data.yaml", sequencer="01", etag="abc",
+                    reason=reason)  # fmt: skip
+    decision = _decide(head, [Stamp("datasets/s/images/a.jpg", _at(5))], upload=copied)
+    assert decision.action == "defer"
+    for own in ("PutObject", "CompleteMultipartUpload"):
+        mine = Upload(bucket="b", key="datasets/s/data.yaml", sequencer="01", etag="abc",
+                      reason=own)  # fmt: skip
+        assert _decide(head, _never(), _never(), upload=mine).action == "launch"
 
 
 @pytest.mark.parametrize(

@@ -238,6 +238,12 @@ def test_any_dataset_name_gives_a_valid_subject(name: str, status: str) -> None:
         ("CapacityError: Unable to provision ML compute capacity.", "Failed", "try again later"),
         ("ClientError: AccessDenied on s3://b/datasets/x/", "Failed", "Permissions"),
         ("", "Stopped", "Someone stopped the job"),
+        (
+            "AlgorithmError: The dataset changed after it was checked: the data SageMaker"
+            " downloaded for this job is not the upload the launcher validated",
+            "Failed",
+            "The newer upload gets its own check",
+        ),
     ],
 )
 def test_likely_fixes(reason: str, secondary: str, expected: str) -> None:

@@ -6,15 +6,19 @@ import gzip
 import io
 import json
 import tarfile
+import tracemalloc
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from yolo_pipeline.container.results import build_results, per_class_results
 from yolo_pipeline.notifier import job_results
 from yolo_pipeline.notifier.job_results import (
     ResultsUnavailable,
     metrics_json_from_archive,
     output_archive_uri,
+    parse_job_results,
 )
 
 
@@ -94,3 +98,42 @@ def test_garbage_is_reported_not_raised(data: bytes) -> None:
 )
 def test_output_archive_uri(job: dict[str, Any], uri: str) -> None:
     assert output_archive_uri(job) == uri
+
+
+def test_the_largest_accepted_dataset_keeps_its_figures_within_memory() -> None:
+    """10,000 classes whose names fill data.yaml's 1 MiB with separators JSON escapes
+    six-fold: metrics.json as the container writes it is read, and parsed within memory."""
+    classes = 10_000
+    names = [f"{i}" + "\x1c" * (100 - len(str(i))) for i in range(classes)]  # 1 MB of names
+    fake = SimpleNamespace(
+        nt_per_class=[7] * classes,
+        nt_per_image=[3] * classes,
+        ap_class_index=list(range(classes)),
+        class_result=lambda i: (0.5, 0.4, 0.3, 0.2, 0.5, 0.4, 0.3, 0.2),
+    )
+    document = build_results(
+        final_validation={
+            "metrics": {"val:mAP50-95": 0.2},
+            "per_class": per_class_results(fake, names, "segment"),
+        },
+        rows=[{"epoch": 1.0}],
+        epochs_requested=1,
+        patience=None,
+        task="segment",
+        class_names=names,
+        dataset={"instances_per_class": dict.fromkeys(names, 7)},
+        resumed_after_epoch=None,
+        exports=[],
+    )
+    data = json.dumps(document, indent=2).encode()  # as container/outputs.py writes it
+    assert len(data) > 16 * 1024 * 1024  # the old 1 MiB limit lost these figures
+    packed = archive(regular("metrics.json", data))
+
+    tracemalloc.start()
+    try:
+        results = parse_job_results(json.loads(metrics_json_from_archive(packed)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert results is not None and len(results.per_class) == classes
+    assert peak < 96 * 1024 * 1024  # of the notifier's 256 MB

@@ -37,7 +37,14 @@ def test_client_token_is_stable_per_job() -> None:
 
 @pytest.mark.parametrize(
     "dataset_uri",
-    ["s3://b/datasets/pets/", "s3://b/datasets/a (copy), #2 [final]/", "s3://b/" + "d" * 400],
+    [
+        "s3://b/datasets/pets/",
+        "s3://b/datasets/a (copy), #2 [final]/",
+        "s3://b/" + "d" * 400,
+        "s3://b/datasets/tab\there/",
+        "s3://b/datasets/sep\x1c\x1d\x1e\x1f/",
+        "s3://b/datasets/" + "\U0001d49c" * 200 + "/",  # letters outside the BMP: 2 units each
+    ],
 )
 def test_the_create_request_passes_botocore_model(dataset_uri: str) -> None:
     metadata = metadata_properties(
@@ -50,6 +57,9 @@ def test_the_create_request_passes_botocore_model(dataset_uri: str) -> None:
         trained_at="2026-03-14 11:05 UTC",
     )
     assert "train:box_loss" not in metadata and metadata["val:mAP50-95"] == "0.612346"
+    for value in metadata.values():  # AWS counts UTF-16 units
+        assert 1 <= len(value.encode("utf-16-le")) // 2 <= 256
+        assert not any(ch in value for ch in "\t\x1c\x1d\x1e\x1f")
     request = create_package_request(
         group="yolo-pets",
         job_name="yolo-pets-3f9a1c2e4b",
