@@ -3,14 +3,21 @@
 ``register(subparsers)`` adds the command's arguments and sets ``handler`` (a function
 ``(args) -> exit code``). Commands raise; ``main`` dispatches and, in this one place, turns a
 ``PipelineError`` into its message and exit code. Exit codes: 0 success/valid, 1 invalid or
-failed, 2 usage error (argparse exits 2 itself on a malformed command line), 130 interrupted.
+failed, 2 usage or access (credentials, region, a missing stack; argparse exits 2 itself on a
+malformed command line), 130 interrupted, 141 when the reader of the output went away
+(``validate ... | head``), as a shell reports SIGPIPE. No command ends in a traceback:
+anything unforeseen is one line (``YOLO_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline import __version__
 from yolo_pipeline.cli import (
@@ -23,7 +30,8 @@ from yolo_pipeline.cli import (
     upload,
     validate,
 )
-from yolo_pipeline.errors import PipelineError, exit_code
+from yolo_pipeline.errors import EXIT_INVALID, EXIT_USAGE, PipelineError, exit_code
+from yolo_pipeline.text import clean
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = (validate, upload, status, models, download, local, sample_dataset, image)
@@ -41,18 +49,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141
+
+
+def _say(command: str, message: str) -> None:
+    # Every error line goes out the same way: one prefix, each line made inert.
+    text = "\n".join(clean(part, 2000) for part in message.splitlines()[:40])
+    print(f"yolo-pipeline {command}: error: {text}", file=sys.stderr)
+
+
+def _broken_pipe() -> int:
+    # The reader went away (`| head`): stop quietly, and keep Python's flush at exit from
+    # raising again on the closed stdout.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()
+        return code
     except PipelineError as exc:
-        print(f"yolo-pipeline {args.command}: {exc}", file=sys.stderr)
+        _say(args.command, str(exc))
         return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _broken_pipe()
+    except Exception as exc:  # the last guard: one line, never a traceback, unless asked
+        return _unforeseen(args.command, exc)
+
+
+def _unforeseen(command: str, exc: Exception) -> int:
+    # botocore's own errors (no region, no credentials, a refused call) are the user's setup.
+    if os.environ.get("YOLO_DEBUG"):
+        traceback.print_exc()
+    if isinstance(exc, BotoCoreError | ClientError):
+        _say(command, f"{exc}\nCheck your AWS credentials (--profile) and region (--region).")
+        return EXIT_USAGE
+    _say(command, f"unexpected {type(exc).__name__}: {exc} (YOLO_DEBUG=1 shows where)")
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":

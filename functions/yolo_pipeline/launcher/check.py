@@ -28,7 +28,11 @@ from yolo_pipeline.launcher.limits import folder_too_big
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
-from yolo_pipeline.training.config import TrainingConfig, parse_training_config
+from yolo_pipeline.training.config import (
+    SageMakerDefaults,
+    TrainingConfig,
+    parse_training_config,
+)
 
 T = TypeVar("T")
 
@@ -136,13 +140,19 @@ def check_upload(up: Upload, s3: Any, settings: LauncherSettings) -> Checked:
         if up.is_zip
         else S3Storage(up.bucket, up.folder, client=s3)
     )
+    return check_storage(inner, settings.sagemaker_defaults, size_guard=not up.is_zip)
+
+
+def check_storage(
+    inner: Any, defaults: SageMakerDefaults, data_yaml: str = DATA_YAML, size_guard: bool = True
+) -> Checked:
+    """The launcher's whole check on any storage (the CLI's ``validate`` runs this too, so
+    both judge alike); a read failure raises DatasetUnreadableError."""
     storage = RecordingStorage(inner)
-    report = (None if up.is_zip else _folder_too_big(storage)) or validate_dataset(
-        storage, DATA_YAML
+    report = (_folder_too_big(storage) if size_guard else None) or validate_dataset(
+        storage, data_yaml
     )
     training_text, training_problems = _training_yaml(storage, report)
     if storage.failures:
         raise DatasetUnreadableError("; ".join(storage.failures[:3]))
-    return Checked(
-        report, parse_training_config(training_text, settings.sagemaker_defaults), training_problems
-    )
+    return Checked(report, parse_training_config(training_text, defaults), training_problems)
