@@ -24,9 +24,12 @@ from yolo_pipeline.cli import (
     download,
     image,
     local,
+    logs,
     models,
+    retrain,
     sample_dataset,
     status,
+    stop,
     upload,
     validate,
 )
@@ -34,7 +37,19 @@ from yolo_pipeline.errors import EXIT_INVALID, EXIT_USAGE, PipelineError, exit_c
 from yolo_pipeline.text import clean
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = (validate, upload, status, models, download, local, sample_dataset, image)
+COMMANDS = (
+    validate,
+    upload,
+    status,
+    logs,
+    stop,
+    retrain,
+    models,
+    download,
+    local,
+    sample_dataset,
+    image,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
