@@ -232,12 +232,17 @@ def show_status(
         print(json.dumps(status_dict(verdicts, rows, spent, stack, month), indent=2), file=out)
         return EXIT_OK
     title = f"Uploads of {quote(dataset)}" if dataset else "Uploads (latest per dataset)"
-    print(note or uploads_text(verdicts, title), file=out)
-    print(file=out)
+    if stack.name:
+        print(note or uploads_text(verdicts, title), file=out)
+        print(file=out)
     if rows:
         print(format_table(rows), file=out)
     else:
-        print(f"No training jobs named {prefix}-* in {aws.current_region()}.", file=out)
+        print(
+            f"No training jobs named {prefix}-* in {aws.current_region()}. Upload a dataset "
+            "with `yolo-pipeline upload`; the uploads above say why one started no job.",
+            file=out,
+        )
     if spent is not None:
         print("\n" + spend_text(spent, stack.monthly_budget, month), file=out)
     return EXIT_OK

@@ -292,9 +292,9 @@ def upload_zip(
     if options.dry_run:
         print(f"--dry-run: would upload {local.size:,} bytes to s3://{bucket}/{key}.", file=out)
         return EXIT_OK
-    print(f"Uploading {quote(path.name)} ({local.size:,} bytes) ...", file=out)
+    print(f"Uploading {clean(path.name, 200)} ({local.size:,} bytes) ...", file=out)
     send_zip(s3, bucket, local, config, progress)
-    print(f"Uploaded {quote(path.name)} to s3://{bucket}/{key}.", file=out)
+    print(f"Uploaded {clean(path.name, 200)} to s3://{bucket}/{key}.", file=out)
     return _after_send(f"s3://{bucket}/{key}", options, out)
 
 

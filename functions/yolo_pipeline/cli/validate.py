@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.cli.report_text import render_findings
 from yolo_pipeline.cli.stack import add_aws_options, describe_stack, stack_name, use_aws
-from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, AwsProblem, UsageError
+from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, AwsProblem, DatasetProblem, UsageError
 from yolo_pipeline.launcher.check import Checked, DatasetUnreadableError, check_storage
 from yolo_pipeline.text import clean, quote
 from yolo_pipeline.training.config import SageMakerDefaults
@@ -63,12 +63,16 @@ def run_check(path: str, defaults: SageMakerDefaults) -> Checked:
 
     try:
         storage, data_yaml = open_location(path)
-    except (FileNotFoundError, ValueError) as exc:
+    except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
+    except ValueError as exc:  # a malformed URI is usage; a FIFO in place of data.yaml is data
+        raise (UsageError if "://" in path else DatasetProblem)(str(exc)) from exc
     is_zip = path.lower().endswith(".zip")
     try:
         return check_storage(storage, defaults, data_yaml, size_guard=not is_zip)
     except DatasetUnreadableError as exc:
+        if "://" not in path:  # a local file that cannot be read is the dataset's to fix
+            raise DatasetProblem(f"cannot read {quote(path, 300)}: {exc}") from exc
         raise AwsProblem(
             f"cannot read {quote(path, 300)}: {exc}\n"
             "This is access, not the dataset: check your AWS credentials (--profile), the "

@@ -72,6 +72,11 @@ class RecordingStorage(BoundedReads):
     def archive_root(self) -> str:
         return getattr(self.inner, "archive_root", "")
 
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        # A local folder's entries it would not list (symlinks out, FIFOs): the CLI's check.
+        return list(getattr(self.inner, "refused", []))
+
     def list_files(self) -> list[FileInfo]:
         try:
             return self.inner.list_files()

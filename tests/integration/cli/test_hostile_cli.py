@@ -118,7 +118,7 @@ def test_an_unreadable_file_gives_one_error_line(
     try:
         code, out = _upload(dataset, force=True)
         assert code == 1 and "Traceback" not in out
-        assert f"error: cannot read {image}: Permission denied" in out
+        assert f"cannot read '{image}': Permission denied" in out
     finally:
         image.chmod(0o644)
 
@@ -138,7 +138,7 @@ def test_an_unreadable_file_gives_one_error_line_even_as_root(
     monkeypatch.setattr(Path, "open", deny)
     code, out = _upload(dataset, force=True)
     assert code == 1 and "Traceback" not in out
-    assert out.strip().splitlines()[-1] == f"error: cannot read {image}: Permission denied"
+    assert out.strip().splitlines()[-1].endswith(f"cannot read '{image}': Permission denied")
     assert _uploaded(s3) == {}
 
 
