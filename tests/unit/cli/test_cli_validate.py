@@ -105,9 +105,9 @@ def test_the_same_problem_in_many_files_reads_as_one_rule(
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     root = write_local(tmp_path, detect_dataset())
     code = "import sys; from yolo_pipeline.cli.main import main; sys.exit(main())"
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S602 - the pipe to head is what is tested
         f"{sys.executable} -c '{code}' validate {root} --no-stack --json | head -1",
-        shell=True,  # noqa: S602 - the pipe to head is what is tested
+        shell=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
