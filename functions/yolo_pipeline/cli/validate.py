@@ -60,6 +60,7 @@ def run_check(path: str, defaults: SageMakerDefaults) -> Checked:
     """The launcher's check on ``path``; unreadable data raises AwsProblem (exit 2)."""
     # Imported when a command validates: the storage backends pull in the image decoders.
     from yolo_pipeline.dataset.storage.opener import open_location
+    from yolo_pipeline.dataset.validation.report import listing_every_finding
 
     try:
         storage, data_yaml = open_location(path)
@@ -69,7 +70,8 @@ def run_check(path: str, defaults: SageMakerDefaults) -> Checked:
         raise (UsageError if "://" in path else DatasetProblem)(str(exc)) from exc
     is_zip = path.lower().endswith(".zip")
     try:
-        return check_storage(storage, defaults, data_yaml, size_guard=not is_zip)
+        with listing_every_finding():  # the terminal groups them by rule; --json lists all
+            return check_storage(storage, defaults, data_yaml, size_guard=not is_zip)
     except DatasetUnreadableError as exc:
         if "://" not in path:  # a local file that cannot be read is the dataset's to fix
             raise DatasetProblem(f"cannot read {quote(path, 300)}: {exc}") from exc
