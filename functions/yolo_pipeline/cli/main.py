@@ -105,6 +105,13 @@ def _unforeseen(command: str, exc: Exception) -> int:
     # botocore's own errors (no region, no credentials, a refused call) are the user's setup.
     if os.environ.get("YOLO_DEBUG"):
         traceback.print_exc()
+    if isinstance(exc, ModuleNotFoundError):  # `local` and `sample-dataset` on a [cli] install
+        _say(
+            command,
+            f"this command needs {exc.name or 'a package'}, which comes with the training "
+            "extra: pip install '<clone>[cli,training]' (or `make setup` in the clone)",
+        )
+        return EXIT_USAGE
     if isinstance(exc, BotoCoreError | ClientError):
         _say(command, f"{exc}\nCheck your AWS credentials (--profile) and region (--region).")
         return EXIT_USAGE
