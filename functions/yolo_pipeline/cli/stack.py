@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from yolo_pipeline.aws import clients as aws
@@ -194,6 +195,25 @@ def describe_stack(cloudformation: Any, name: str, region: str) -> Stack:
         for p in stacks[0].get("Parameters") or []
     }
     return Stack(name, region, outputs, parameters, found=True)
+
+
+# Reading the stack where a command can do without it (an explicit URI, the defaults): one
+# quick try, no retries, so an offline machine or a missing permission holds nothing up.
+PROBE = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=5)
+
+
+def try_stack(args: argparse.Namespace) -> Stack:
+    """The stack if it can be read quickly; else ``found=False`` with the reason."""
+    name = stack_name(args)
+    try:
+        region = use_aws(args)
+    except AwsProblem as exc:
+        return Stack(name, aws.current_region(""), why_not=str(exc).splitlines()[0])
+    try:
+        cloudformation = boto3.client("cloudformation", region_name=region, config=PROBE)
+        return describe_stack(cloudformation, name, region)
+    except (AwsProblem, BotoCoreError, ClientError) as exc:
+        return Stack(name, region, why_not=f"not read: {str(exc).splitlines()[0][:200]}")
 
 
 def open_stack(args: argparse.Namespace) -> Stack:

@@ -30,8 +30,7 @@ from yolo_pipeline.cli.stack import (
     Stack,
     access_problem,
     add_aws_options,
-    describe_stack,
-    stack_name,
+    try_stack,
     use_aws,
 )
 from yolo_pipeline.cli.validate import Settings, checked_text, run_check
@@ -83,7 +82,8 @@ def launcher_validator(
 ) -> Validator:
     """The launcher's check with the stack's settings; ``training_yaml`` (the text with the
     overrides on top) replaces the local file's in the training.yaml check."""
-    settings = Settings(defaults or SageMakerDefaults(), "the stack's settings")
+    source = "the stack's settings" if defaults else "the template's defaults"
+    settings = Settings(defaults or SageMakerDefaults(), source)
 
     def validate(root: Path) -> CheckedView:
         checked = run_check(str(root), settings.defaults)
@@ -399,9 +399,12 @@ def run_upload(args: argparse.Namespace) -> int:
     path = Path(args.path).expanduser()
     uri, items = split_rest(args.rest)
     overrides = parse_overrides(items)
-    region = use_aws(args)
-    stack = describe_stack(aws.client("cloudformation"), stack_name(args), region)
+    stack = try_stack(args)  # an explicit URI does without it: the defaults then apply
+    use_aws(args)
     destination = uri or default_destination(path, stack)
+    if not stack.found:
+        print(f"note: stack {quote(stack.name)}: {clean(stack.why_not, 200)}; training.yaml is "
+              "checked against the template's defaults.")  # fmt: skip
     since = datetime.now(UTC)
 
     def wait(sent: str) -> int:

@@ -16,20 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from yolo_pipeline.cli.report_text import render_findings
-from yolo_pipeline.cli.stack import add_aws_options, describe_stack, stack_name, use_aws
+from yolo_pipeline.cli.stack import add_aws_options, try_stack, use_aws
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, AwsProblem, DatasetProblem, UsageError
 from yolo_pipeline.launcher.check import Checked, DatasetUnreadableError, check_storage
 from yolo_pipeline.text import clean, quote
 from yolo_pipeline.training.config import SageMakerDefaults
-
-# Reading the stack's settings is a courtesy for a local check: one quick try, no retries,
-# so an offline machine is not held up.
-PROBE = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,20 +32,17 @@ class Settings:
 
 def stack_settings(args: argparse.Namespace) -> Settings:
     """The deployed stack's job settings, or the template's defaults with the reason."""
-    name = stack_name(args)
     if args.no_stack:
         return Settings(SageMakerDefaults(), "the template's defaults (--no-stack)")
-    try:
-        region = use_aws(args)
-        cloudformation = boto3.client("cloudformation", region_name=region, config=PROBE)
-        stack = describe_stack(cloudformation, name, region)
-    except (AwsProblem, BotoCoreError, ClientError) as exc:
-        reason = clean(str(exc).splitlines()[0], 160)
-        return Settings(SageMakerDefaults(), f"the template's defaults (stack not read: {reason})")
+    stack = try_stack(args)
     if not stack.found:
-        why = stack.why_not
-        return Settings(SageMakerDefaults(), f"the template's defaults ({quote(name)}: {why})")
-    return Settings(stack.sagemaker_defaults, f"stack {quote(name)}'s settings in {stack.region}")
+        why = clean(stack.why_not, 200)
+        return Settings(
+            SageMakerDefaults(), f"the template's defaults ({quote(stack.name)}: {why})"
+        )
+    return Settings(
+        stack.sagemaker_defaults, f"stack {quote(stack.name)}'s settings in {stack.region}"
+    )
 
 
 def run_check(path: str, defaults: SageMakerDefaults) -> Checked:

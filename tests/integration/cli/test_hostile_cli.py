@@ -154,3 +154,15 @@ def test_data_yaml_symlinked_out_is_refused_even_with_force(
     code, out = _upload(dataset, force=True)
     assert code == 1 and "is not a regular file inside" in out and "Traceback" not in out
     assert _uploaded(s3) == {}
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_shown_inert(s3: Any, dataset: Path) -> None:
+    """A Latin-1 name has no S3 key: refused before a byte is sent, never a traceback."""
+    image = sorted((dataset / "images/train").iterdir())[0]
+    odd = os.fsencode(dataset / "images/train") + b"/caf\xe9\x1b[2J.jpg"
+    with open(odd, "wb") as handle:
+        handle.write(image.read_bytes())
+    code, out = _upload(dataset)
+    assert code == 1 and "Traceback" not in out
+    assert "not UTF-8" in out and "\x1b" not in out and "\\x1b[2J" in out
+    assert _uploaded(s3) == {}
