@@ -124,7 +124,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "training_image/weights/) or a built-in architecture such as yolo11n-seg.yaml; a "
         "missing pretrained .pt falls back to its architecture, with a warning",
     )
-    p.set_defaults(handler=run_local_command)
+    p.set_defaults(handler=run_local_command, overrides_dest="overrides")
 
 
 def run_local_command(args: argparse.Namespace) -> int:

@@ -67,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_BROKEN_PIPE = 141
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse, letting ``key=value`` overrides follow options too (``local DIR --epochs 2
+    imgsz=96``), as Ultralytics' command line does; argparse alone stops at the option."""
+    args, extra = parser.parse_known_args(argv)
+    dest = getattr(args, "overrides_dest", None)
+    if extra and dest and all("=" in item and not item.startswith("-") for item in extra):
+        getattr(args, dest).extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def _say(command: str, message: str) -> None:
     # Every error line goes out the same way: one prefix, each line made inert.
     text = "\n".join(clean(part, 2000) for part in message.splitlines()[:40])
@@ -83,7 +95,7 @@ def _broken_pipe() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     handler: Handler = args.handler
     try:
         code = handler(args)

@@ -118,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("dataset", metavar="DATASET", help="dataset name (or its s3:// URI)")
     p.add_argument("overrides", metavar="key=value", nargs="*", help="training overrides")
     add_aws_options(p)
-    p.set_defaults(handler=run_retrain)
+    p.set_defaults(handler=run_retrain, overrides_dest="overrides")
 
 
 def run_retrain(args: argparse.Namespace) -> int:

@@ -375,7 +375,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_aws_options(p)
-    p.set_defaults(handler=run_upload)
+    p.set_defaults(handler=run_upload, overrides_dest="rest")
 
 
 def split_rest(rest: list[str]) -> tuple[str | None, list[str]]:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from yolo_pipeline.aws.uploads import Verdict
+from yolo_pipeline.cli.main import build_parser, parse
 from yolo_pipeline.cli.report_text import group_findings, render_findings
 from yolo_pipeline.cli.stack import sagemaker_defaults
 from yolo_pipeline.cli.upload import split_rest
@@ -92,3 +93,10 @@ def test_the_wait_gives_up_at_its_timeout() -> None:
         sleep=lambda _s: None, clock=lambda: float(next(ticks)),
     )  # fmt: skip
     assert got is not None and got.state == "settling"
+
+
+def test_overrides_may_follow_options_as_on_ultralytics_line() -> None:
+    args = parse(build_parser(), ["local", "data", "--epochs", "2", "imgsz=96", "batch=8"])
+    assert args.overrides == ["imgsz=96", "batch=8"] and args.epochs == 2
+    with pytest.raises(SystemExit):
+        parse(build_parser(), ["validate", "data", "imgsz=96"])
