@@ -131,9 +131,10 @@ def format_table(rows: list[JobRow]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     for row, line in zip(rows, cells, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        lines.append(f"    dataset: {row.dataset}")
+        # Tags and FailureReason carry dataset text: shown inert.
+        lines.append(f"    dataset: {clean(row.dataset, 300)}")
         if row.failure:
-            lines.append(f"    reason:  {row.failure[:300]}")
+            lines.append(f"    reason:  {clean(row.failure, 300)}")
     return "\n".join(lines)
 
 

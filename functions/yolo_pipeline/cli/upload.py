@@ -24,7 +24,6 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.aws.uploads import UploadsTable
 from yolo_pipeline.cli.arguments import int_in_range
 from yolo_pipeline.cli.stack import (
     Stack,
@@ -34,11 +33,10 @@ from yolo_pipeline.cli.stack import (
     use_aws,
 )
 from yolo_pipeline.cli.validate import Settings, checked_text, run_check
-from yolo_pipeline.cli.verdict_text import FINAL_FAILURES, verdict_lines
+from yolo_pipeline.cli.wait import show_verdict
 from yolo_pipeline.contract import OUTPUT_BUCKET, TRAINING_YAML, ZIP_SUFFIX
 from yolo_pipeline.dataset.root import dataset_root
-from yolo_pipeline.errors import EXIT_OK, DatasetProblem, UsageError
-from yolo_pipeline.names import dataset_name
+from yolo_pipeline.errors import EXIT_OK, UsageError
 from yolo_pipeline.text import clean, quote
 from yolo_pipeline.training.config import SageMakerDefaults, parse_training_config
 from yolo_pipeline.upload.destination import (
@@ -58,8 +56,13 @@ from yolo_pipeline.upload.overrides import (
     parse_overrides,
 )
 from yolo_pipeline.upload.plan import UploadPlan, plan_upload
-from yolo_pipeline.upload.send import send_data_yaml, send_files, send_zip, zip_unchanged
-from yolo_pipeline.upload.verdicts import wait_for_verdict
+from yolo_pipeline.upload.send import (
+    delete_extra,
+    send_data_yaml,
+    send_files,
+    send_zip,
+    zip_unchanged,
+)
 
 MAX_CONCURRENCY = 64
 DEFAULT_WAIT_S = 900
@@ -157,7 +160,11 @@ def upload_dataset(
             return EXIT_OK
         uploaded = send_files(s3, plan, config, progress)
         if options.delete and plan.extra_remote:
-            _delete(s3, plan, out)
+            try:
+                deleted = delete_extra(s3, plan)
+            except (ClientError, BotoCoreError) as exc:
+                raise access_problem(f"delete old objects in s3://{bucket}/", exc) from exc
+            print(f"Deleted {deleted} object(s) that are no longer in the folder.", file=out)
         if plan.data_yaml_unchanged and not uploaded and not retrain and not options.delete:
             print(
                 "Nothing changed since the last upload, so data.yaml was not uploaded again "
@@ -199,24 +206,6 @@ def _use_training_yaml(plan: UploadPlan, merged: LocalFile) -> None:
     plan.to_upload = [f for f in plan.to_upload if f.key != merged.key] + [merged]
     plan.unchanged = [f for f in plan.unchanged if f.key != merged.key]
     plan.extra_remote = [k for k in plan.extra_remote if k != merged.key]
-
-
-def _delete(s3: Any, plan: UploadPlan, out: TextIO) -> None:
-    """Remove what is under the prefix but not in the local folder, before data.yaml."""
-    keys = plan.extra_remote
-    try:
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            answer = s3.delete_objects(Bucket=plan.bucket, Delete={"Objects": batch})
-            if answer.get("Errors"):
-                first = answer["Errors"][0]
-                raise UploadFailed(
-                    f"could not delete {quote(first.get('Key', ''))}: "
-                    f"{clean(str(first.get('Message', '')), 200)}; data.yaml was not uploaded"
-                )
-    except (ClientError, BotoCoreError) as exc:
-        raise access_problem(f"delete old objects under s3://{plan.bucket}/", exc) from exc
-    print(f"Deleted {len(keys)} object(s) that are no longer in the folder.", file=out)
 
 
 def validated_first(target: Path, validator: Validator, force: bool, out: TextIO) -> None:
@@ -296,33 +285,6 @@ def upload_zip(
     send_zip(s3, bucket, local, config, progress)
     print(f"Uploaded {clean(path.name, 200)} to s3://{bucket}/{key}.", file=out)
     return _after_send(f"s3://{bucket}/{key}", options, out)
-
-
-def show_verdict(
-    stack: Stack, destination: str, since: datetime, timeout_s: float, out: TextIO
-) -> int:
-    """``--wait``: print the launcher's verdict on this upload; exit 1 when it was refused."""
-    table_name = stack.require("UploadsTableName")
-    name = dataset_name(destination, stack.dataset_prefix)
-    table = UploadsTable(aws.client("dynamodb"), table_name)
-    print(f"Waiting up to {timeout_s:.0f} s for the launcher's verdict on {quote(name)} ...",
-          file=out, flush=True)  # fmt: skip
-
-    def changed(verdict: Any) -> None:
-        print("\n".join(verdict_lines(verdict)), file=out, flush=True)
-
-    try:
-        verdict = wait_for_verdict(table, name, since, timeout_s, on_change=changed)
-    except (ClientError, BotoCoreError) as exc:
-        raise access_problem("read the uploads table", exc) from exc
-    if verdict is None or verdict.state == "settling":
-        print(f"No verdict yet; follow it with: yolo-pipeline status {quote(name)}", file=out)
-        return EXIT_OK
-    if verdict.state in FINAL_FAILURES:
-        raise DatasetProblem(
-            f"the launcher did not start a job for {quote(name)} ({verdict.state})"
-        )
-    return EXIT_OK
 
 
 # The command line: arguments, then the calls above.
