@@ -19,7 +19,7 @@ DEMO_EPOCHS ?= 30
 .PHONY: help setup tools lock test test-unit test-integration test-training test-template lint \
         demo build deploy image clean
 
-help: ## list targets
+help: ## list every target (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 # Third-party packages come from a venv cached outside the clone, keyed on the lock's hash
@@ -48,11 +48,11 @@ test: setup tools ## everything CI runs: lint, type checks, all test tiers
 
 test-unit: setup ## fast tier
 	$(PY) -m pytest -m unit
-test-integration: setup
+test-integration: setup ## moto tier: Lambda handlers and the CLI against mocked AWS
 	$(PY) -m pytest -m integration
-test-training: setup
+test-training: setup ## real CPU training tier (slow)
 	$(PY) -m pytest -m training
-test-template: setup tools
+test-template: setup tools ## SAM template, linters and policy checks
 	PATH="$(SAM_PATH)" $(PY) -m pytest -m template
 
 lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolint

@@ -2,8 +2,9 @@
 
 Commands raise; ``cli.main`` alone turns an exception into an exit code, through each class's
 ``exit_code``: a ``UsageError`` (the command line was wrong: a path that does not exist, a bad
-option) exits 2; a ``DatasetProblem``, ``JobProblem`` or ``AwsProblem`` (the dataset, the job
-or the call to AWS is what failed) exits 1.
+option) or an ``AwsProblem`` (credentials, region, access, a missing stack: the user's setup,
+not the data) exits 2; a ``DatasetProblem`` or ``JobProblem`` (the dataset or the job is what
+failed) exits 1.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ class JobProblem(PipelineError):
 
 
 class AwsProblem(PipelineError):
-    """An AWS call failed (credentials, region, a missing resource); the message says what to
-    check. Exit 1."""
+    """An AWS call failed (credentials, region, access, a missing resource); the message says
+    what to check. Exit 2, so a script can tell broken access from a broken dataset."""
+
+    exit_code = EXIT_USAGE
 
 
 def exit_code(exc: PipelineError) -> int:

@@ -10,8 +10,6 @@ The folder must be new or empty, so nothing of the user's is overwritten.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,16 +17,16 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.cli.jobs import checked_name, describe_job
+from yolo_pipeline.cli.stack import add_aws_options, use_aws
 from yolo_pipeline.contract import MODEL_ARCHIVE
 from yolo_pipeline.errors import EXIT_OK, AwsProblem, JobProblem, UsageError
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.tar_reader import TarRefused, unpack
 
-JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
 
 def model_uri(sagemaker: Any, job_name: str) -> str:
-    described = sagemaker.describe_training_job(TrainingJobName=job_name)
+    described = describe_job(sagemaker, job_name)
     status = str(described.get("TrainingJobStatus") or "")
     uri = (described.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
     if not isinstance(uri, str) or not uri.startswith("s3://"):
@@ -56,11 +54,10 @@ def download_model(
     from tqdm import tqdm  # type: ignore[import-untyped]  # CLI only: imported when it shows progress
 
     out = out or sys.stdout
-    if not JOB_NAME.match(job_name):
-        raise UsageError(f"{job_name[:80]!r} is not a training job name")
+    checked_name(job_name)
     target = target_folder(job_name, folder)
+    uri = model_uri(aws.client("sagemaker"), job_name)
     try:
-        uri = model_uri(aws.client("sagemaker"), job_name)
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         s3 = aws.client("s3")
         size = int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
@@ -95,12 +92,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("job", metavar="JOB", help="training job name, e.g. yolo-pets-3f9a1c2e4b")
     p.add_argument("dir", metavar="DIR", nargs="?", help="folder to unpack into (default ./JOB)")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_aws_options(p)
     p.set_defaults(handler=run_download)
 
 
 def run_download(args: argparse.Namespace) -> int:
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    use_aws(args)
     return download_model(args.job, args.dir, progress=not args.no_progress)

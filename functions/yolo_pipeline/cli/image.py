@@ -19,11 +19,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.cli.stack import add_aws_options, stack_name
 from yolo_pipeline.errors import EXIT_OK, AwsProblem, PipelineError, UsageError, exit_code
 from yolo_pipeline.imagebuild import remote
 from yolo_pipeline.imagebuild.context import DOCKERFILE, zip_context
 
-DEFAULT_STACK = "yolo-on-upload"
 DEFAULT_TAIL = 40
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # Docker's (and ECR's) tag grammar
 
@@ -36,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "stack's bucket, build training_image/Dockerfile in the stack's CodeBuild project "
         "and push it to the stack's ECR repository. Ends with the image URI and digest.",
     )
-    p.add_argument("--stack-name", default=DEFAULT_STACK, help=f"default {DEFAULT_STACK}")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    add_aws_options(p)
     p.add_argument("--tag", default="latest", help="image tag to push (default latest)")
     p.add_argument(
         "--context", type=Path, default=Path(), help="repository root (default: current dir)"
@@ -53,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_image(args: argparse.Namespace) -> int:
+    _profile(args)
     root = args.context.resolve()
     if not (root / DOCKERFILE).is_file():
         raise UsageError(f"{DOCKERFILE} not found under {root}: run it from the repository root")
@@ -61,7 +61,7 @@ def run_image(args: argparse.Namespace) -> int:
     try:
         return build_image(
             root,
-            stack_name=args.stack_name,
+            stack_name=stack_name(args),
             region=args.region or _configured_region(),
             tag=args.tag,
             poll_seconds=args.poll_seconds,
@@ -75,6 +75,12 @@ def run_image(args: argparse.Namespace) -> int:
 def _configured_region() -> str:
     """The region the AWS CLI would use (env, then the profile), else us-east-1."""
     return boto3.session.Session().region_name or aws.current_region()
+
+
+def _profile(args: argparse.Namespace) -> None:
+    # --profile: the default session every client of this command is made from.
+    if args.profile:
+        boto3.setup_default_session(profile_name=args.profile, region_name=args.region)
 
 
 def build_image(

@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from yolo_pipeline.cli.arguments import int_in_range
+from yolo_pipeline.contract import TRAINING_YAML
 from yolo_pipeline.dataset.root import dataset_root
 from yolo_pipeline.errors import EXIT_OK, JobProblem
 from yolo_pipeline.local.placeholders import placeholder_dataset_uri
@@ -31,6 +32,11 @@ from yolo_pipeline.local.stages import (
     email_stage,
     request_stage,
     validate_stage,
+)
+from yolo_pipeline.upload.overrides import (
+    describe_overrides,
+    merged_training_yaml,
+    parse_overrides,
 )
 
 
@@ -43,6 +49,7 @@ def run_local(
     out: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
     model: str | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> int:
     """The ``local`` command: EXIT_OK when the model trained.
 
@@ -55,12 +62,23 @@ def run_local(
     dataset = dataset_root(path).resolve()
     placeholder_uri = placeholder_dataset_uri(dataset.name)
 
+    overrides = dict(overrides or {})
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    training_yaml = None
+    if overrides:
+        local = dataset / TRAINING_YAML
+        current = local.read_bytes() if local.is_file() else None
+        training_yaml = merged_training_yaml(current, overrides)
+        print(f"Overrides for {TRAINING_YAML}: {describe_overrides(overrides)}", file=out)
+
     banner(1, "Validate (the launcher's checks)", out)
-    checked = validate_stage(dataset, prefix, placeholder_uri, out)
+    checked = validate_stage(dataset, prefix, placeholder_uri, out, training_yaml)
 
     banner(2, "Training-job request (what the launcher would send)", out)
-    overrides = {"epochs": epochs, "model": model}
-    request, chosen = request_stage(dataset, prefix, placeholder_uri, checked, overrides, out)
+    request, chosen = request_stage(
+        dataset, prefix, placeholder_uri, checked, {"model": model}, out
+    )
 
     banner(3, "Train (the training image's entrypoint in a SageMaker folder layout)", out)
     root = check_workdir(workdir or Path("runs") / "local" / request["TrainingJobName"], dataset)
@@ -90,20 +108,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("path", metavar="PATH", help="local dataset folder (or its data.yaml)")
     p.add_argument(
+        "overrides",
+        metavar="key=value",
+        nargs="*",
+        help="training overrides, as Ultralytics takes them (imgsz=160 batch=8)",
+    )
+    p.add_argument(
         "--epochs", type=int_in_range(1), help="override epochs, at least 1 (training.yaml or 100)"
     )
     p.add_argument("--workdir", help="SageMaker root for the run (default runs/local/<job>)")
     p.add_argument(
         "--model",
-        help="starting model (overrides training.yaml's model:): a .pt in $YOLO_WEIGHTS_DIR "
-        "(default training_image/weights/) or a built-in architecture such as yolo11n-seg.yaml;"
-        " a missing pretrained .pt falls back to its architecture, with a warning",
+        help="starting model (overrides training.yaml's model:): any .pt of yours on this "
+        "machine (path/to/best.pt, loaded weights-only), a .pt in $YOLO_WEIGHTS_DIR (default "
+        "training_image/weights/) or a built-in architecture such as yolo11n-seg.yaml; a "
+        "missing pretrained .pt falls back to its architecture, with a warning",
     )
-    p.set_defaults(handler=run_local_command)
+    p.set_defaults(handler=run_local_command, overrides_dest="overrides")
 
 
 def run_local_command(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir).expanduser() if args.workdir else None
     return run_local(
-        Path(args.path).expanduser(), epochs=args.epochs, workdir=workdir, model=args.model
+        Path(args.path).expanduser(),
+        epochs=args.epochs,
+        workdir=workdir,
+        model=args.model,
+        overrides=parse_overrides(args.overrides),
     )

@@ -10,6 +10,7 @@ pipeline (``<prefix>-*``) is listed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any, TextIO
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.cli.arguments import int_in_range
+from yolo_pipeline.cli.stack import add_aws_options, open_stack
 from yolo_pipeline.errors import EXIT_OK, AwsProblem
 from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import (
@@ -27,7 +29,8 @@ from yolo_pipeline.notifier.registry import (
     list_packages,
     registered_model,
 )
-from yolo_pipeline.training.metric_line import headline_metric, second_metric
+from yolo_pipeline.text import clean
+from yolo_pipeline.training.metric_line import headline_label, headline_metric
 
 DEFAULT_LIMIT = 10
 
@@ -36,24 +39,49 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def headline(model: RegisteredModel) -> tuple[str, float | None]:
+    """The task's headline metric (mask mAP for segment, pose mAP for pose, top-1 for
+    classify, ...), as the emails and `status` show it."""
+    name = headline_metric(model.task or "detect")
+    return headline_label(name), model.metrics.get(name)
+
+
+def model_dict(model: RegisteredModel) -> dict[str, Any]:
+    label, value = headline(model)
+    return {
+        "group": model.group,
+        "version": model.version,
+        "arn": model.arn,
+        "registered": model.created.isoformat() if model.created else None,
+        "approval": model.approval,
+        "job_name": model.job_name,
+        "task": model.task or None,
+        "headline": {"name": label, "value": value},
+        "metrics": model.metrics,
+    }
+
+
 def format_group(group: str, models: list[RegisteredModel]) -> str:
-    """One group as a fixed-width table, newest version first (pure)."""
-    header = ("VERSION", "REGISTERED (UTC)", "APPROVAL", "mAP50-95", "mAP50", "JOB")
+    """One group as a fixed-width table, newest version first, each version's ARN under it
+    (pure)."""
+    header = ("VERSION", "REGISTERED (UTC)", "APPROVAL", "TASK", "HEADLINE", "JOB")
     cells = [
         (
             str(m.version or "-"),
             m.created.strftime("%Y-%m-%d %H:%M") if m.created else "-",
             m.approval or "-",
-            _num(m.metrics.get(headline_metric(m.task))),  # the task's headline
-            _num(m.metrics.get(second_metric(m.task))),
-            m.job_name or "-",
+            m.task or "-",
+            f"{headline(m)[0]} {_num(headline(m)[1])}",
+            clean(m.job_name, 80) or "-",
         )
         for m in models
     ]
     widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
     lines = [f"{group}:"]
-    for row in [header, *cells]:
+    lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)))
+    for model, row in zip(models, cells, strict=True):
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        lines.append(f"    arn: {clean(model.arn, 300)}")
     if not models:
         lines.append("  (no versions)")
     return "\n".join(line.rstrip() for line in lines)
@@ -84,6 +112,7 @@ def show_models(
     prefix: str | None = None,
     limit: int = DEFAULT_LIMIT,
     out: TextIO | None = None,
+    as_json: bool = False,
 ) -> int:
     """The ``models`` command; returns the exit code."""
     out = out or sys.stdout
@@ -103,6 +132,10 @@ def show_models(
             raise AwsProblem(f"cannot read the model registry: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsProblem(f"cannot read the model registry: {exc}") from exc
+    if as_json:
+        groups_json = {g: [model_dict(m) for m in ms] for g, ms in found.items()}
+        print(json.dumps({"groups": groups_json}, indent=2, default=str), file=out)
+        return EXIT_OK
     if dataset and not any(found.values()):
         print(f"No registered models for dataset {dataset!r} ({groups[0]}).", file=out)
         return EXIT_OK
@@ -116,8 +149,8 @@ def show_models(
         return EXIT_OK
     print("\n\n".join(tables), file=out)
     print(
-        "\nApprove a version: aws sagemaker update-model-package --model-package-arn <ARN> "
-        "--model-approval-status Approved",
+        "\nApprove a version (it then deploys): aws sagemaker update-model-package "
+        "--model-package-arn <arn above> --model-approval-status Approved",
         file=out,
     )
     return EXIT_OK
@@ -137,12 +170,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--limit", type=int_in_range(1), default=DEFAULT_LIMIT, help="versions per dataset"
     )
-    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.add_argument("--prefix", help="job name prefix (default: the stack's JobNamePrefix)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_aws_options(p)
     p.set_defaults(handler=run_models)
 
 
 def run_models(args: argparse.Namespace) -> int:
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    return show_models(args.dataset, prefix=args.prefix, limit=args.limit)
+    stack = open_stack(args)
+    prefix = args.prefix or stack.job_prefix
+    return show_models(args.dataset, prefix=prefix, limit=args.limit, as_json=args.json)

@@ -1,4 +1,8 @@
-"""``yolo-pipeline status``: this pipeline's recent training jobs and where they are.
+"""``yolo-pipeline status [DATASET]``: every upload's verdict, the jobs, the month's spend.
+
+Uploads come from the stack's uploads table (the launcher records each one: settling,
+rejected with its problems, queued, started as job X, ...), so an upload that started no job
+says why.
 
 Jobs are found by name prefix (every job the launcher starts is named ``<prefix>-...``);
 ListTrainingJobs' ``NameContains`` narrows the search server-side and a ``startswith``
@@ -10,7 +14,7 @@ secondary status, timings and final metrics, and its dataset comes from the
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,11 +23,20 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
+from yolo_pipeline.aws.uploads import UploadsTable, Verdict
 from yolo_pipeline.cli.arguments import int_in_range
+from yolo_pipeline.cli.stack import Stack, access_problem, add_aws_options, open_stack
+from yolo_pipeline.cli.verdict_text import verdict_dict, verdict_lines
 from yolo_pipeline.contract import TAG_DATASET_URI
-from yolo_pipeline.errors import EXIT_OK, AwsProblem
-from yolo_pipeline.text import duration_column
-from yolo_pipeline.training.metric_line import headline_metric, second_metric, task_of
+from yolo_pipeline.errors import EXIT_OK
+from yolo_pipeline.names import dataset_name
+from yolo_pipeline.text import clean, duration_column, quote
+from yolo_pipeline.training.metric_line import (
+    headline_label,
+    headline_metric,
+    second_metric,
+    task_of,
+)
 
 DEFAULT_LIMIT = 10
 
@@ -123,9 +136,10 @@ def format_table(rows: list[JobRow]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     for row, line in zip(rows, cells, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        lines.append(f"    dataset: {row.dataset}")
+        # Tags and FailureReason carry dataset text: shown inert.
+        lines.append(f"    dataset: {clean(row.dataset, 300)}")
         if row.failure:
-            lines.append(f"    reason:  {row.failure[:300]}")
+            lines.append(f"    reason:  {clean(row.failure, 300)}")
     return "\n".join(lines)
 
 
@@ -152,30 +166,118 @@ def list_jobs(sagemaker: Any, prefix: str, limit: int) -> list[JobRow]:
     return rows
 
 
+def latest_per_dataset(verdicts: list[Verdict]) -> list[Verdict]:
+    """The newest verdict of each dataset, newest dataset first (pure)."""
+    seen: dict[str, Verdict] = {}
+    for verdict in sorted(verdicts, key=lambda v: v.updated_at, reverse=True):
+        seen.setdefault(verdict.dataset, verdict)
+    return list(seen.values())
+
+
+def uploads_text(verdicts: list[Verdict], title: str) -> str:
+    if not verdicts:
+        return f"{title}: none recorded (an upload appears here once the launcher sees it)."
+    lines = [f"{title}:"]
+    for verdict in verdicts:
+        when = clean(verdict.updated_at[:16].replace("T", " "), 20)
+        lines.append(f"{quote(verdict.dataset, 80)}  ({when} UTC)")
+        lines += verdict_lines(verdict, max_problems=10)
+    return "\n".join(lines)
+
+
+def spend_text(spent: float, budget: float | None, month: str) -> str:
+    if budget is None:
+        return f"Spend in {month}: ${spent:,.2f} (no monthly budget set)."
+    share = spent / budget * 100
+    hold = " New uploads wait until next month." if spent >= budget else ""
+    return f"Spend in {month}: ${spent:,.2f} of the ${budget:,.2f} budget ({share:.0f}%).{hold}"
+
+
+def read_uploads(
+    stack: Stack, dataset: str | None, month: str
+) -> tuple[list[Verdict], float | None, str]:
+    """The verdicts to show, the month's spend, and a note when the table is unavailable."""
+    if not stack.uploads_table:
+        why = stack.why_not or "it has no UploadsTableName output: redeploy it (make deploy)"
+        return [], None, f"Upload verdicts: unavailable (stack {quote(stack.name)}: {why})."
+    table = UploadsTable(aws.client("dynamodb"), stack.uploads_table)
+    try:
+        if dataset:
+            verdicts = table.history(dataset_name(dataset, stack.dataset_prefix))
+        else:
+            verdicts = latest_per_dataset(table.recent(limit=100))[: DEFAULT_LIMIT * 2]
+        spent = sum(table.month_spend(month).values())
+    except (ClientError, BotoCoreError) as exc:
+        raise access_problem("read the uploads table", exc) from exc
+    return verdicts, spent, ""
+
+
 def show_status(
-    *, limit: int = DEFAULT_LIMIT, prefix: str | None = None, out: TextIO | None = None
+    *,
+    limit: int = DEFAULT_LIMIT,
+    prefix: str | None = None,
+    out: TextIO | None = None,
+    stack: Stack | None = None,
+    dataset: str | None = None,
+    as_json: bool = False,
 ) -> int:
-    """The ``status`` command; returns the exit code."""
+    """The ``status`` command: uploads with the launcher's verdict, jobs, the month's spend."""
     out = out or sys.stdout  # resolved late: tests and callers may swap sys.stdout
-    prefix = prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
+    stack = stack or Stack("", aws.current_region())
+    prefix = prefix or stack.job_prefix
+    month = datetime.now(UTC).strftime("%Y-%m")
+    verdicts, spent, note = read_uploads(stack, dataset, month) if stack.name else ([], None, "")
     try:
         rows = list_jobs(aws.client("sagemaker"), prefix, limit)
     except (ClientError, BotoCoreError) as exc:
-        raise AwsProblem(
-            f"cannot list SageMaker training jobs: {exc}\n"
-            "Check your AWS credentials and region (AWS_REGION / --region): the jobs live in "
-            "the region the stack is deployed to."
-        ) from exc
-    if not rows:
+        raise access_problem("list SageMaker training jobs", exc) from exc
+    if dataset:
+        name = dataset_name(dataset, stack.dataset_prefix)
+        rows = [r for r in rows if dataset_name(r.dataset, stack.dataset_prefix) == name]
+    if as_json:
+        print(json.dumps(status_dict(verdicts, rows, spent, stack, month), indent=2), file=out)
+        return EXIT_OK
+    title = f"Uploads of {quote(dataset)}" if dataset else "Uploads (latest per dataset)"
+    if stack.name:
+        print(note or uploads_text(verdicts, title), file=out)
+        print(file=out)
+    if rows:
+        print(format_table(rows), file=out)
+    else:
         print(
             f"No training jobs named {prefix}-* in {aws.current_region()}. Upload a dataset "
-            "with `yolo-pipeline upload`, or pass --prefix if the stack uses another "
-            "JobNamePrefix.",
+            "with `yolo-pipeline upload`; the uploads above say why one started no job.",
             file=out,
         )
-        return EXIT_OK
-    print(format_table(rows), file=out)
+    if spent is not None:
+        print("\n" + spend_text(spent, stack.monthly_budget, month), file=out)
     return EXIT_OK
+
+
+def status_dict(
+    verdicts: list[Verdict], rows: list[JobRow], spent: float | None, stack: Stack, month: str
+) -> dict[str, Any]:
+    return {
+        "stack": stack.name or None,
+        "region": aws.current_region(),
+        "uploads": [verdict_dict(v) for v in verdicts],
+        "jobs": [
+            {
+                "name": r.name,
+                "status": r.status,
+                "secondary": r.secondary,
+                "created": r.created.isoformat() if r.created else None,
+                "duration_s": r.duration_s,
+                "task": r.task,
+                "dataset": r.dataset,
+                "headline": headline_label(headline_metric(r.task)),
+                "headline_value": r.map50_95,
+                "failure": r.failure or None,
+            }
+            for r in rows
+        ],
+        "spend": {"month": month, "usd": spent, "budget_usd": stack.monthly_budget},
+    }
 
 
 # The command line: arguments, then the call above.
@@ -184,17 +286,26 @@ def show_status(
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "status",
-        help="recent training jobs of this pipeline and where they are",
-        description="List the newest SageMaker training jobs named <prefix>-* with status, "
-        "secondary status, duration, final mAP and dataset.",
+        help="uploads with the launcher's verdict, training jobs, and the month's spend",
+        description="Show each dataset's latest upload with the launcher's verdict (rejected "
+        "with its problems, settling, queued, started as job X, ...), the newest training "
+        "jobs, and the month's spend against the budget. With DATASET: that dataset's "
+        "history.",
     )
+    p.add_argument("dataset", metavar="DATASET", nargs="?", help="a dataset name or its s3:// URI")
     p.add_argument("--limit", type=int_in_range(1), default=10, help="how many jobs (default 10)")
-    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.add_argument("--prefix", help="job name prefix (default: the stack's JobNamePrefix)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_aws_options(p)
     p.set_defaults(handler=run_status)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    return show_status(limit=args.limit, prefix=args.prefix)
+    stack = open_stack(args)
+    return show_status(
+        limit=args.limit,
+        prefix=args.prefix,
+        stack=stack,
+        dataset=args.dataset,
+        as_json=args.json,
+    )

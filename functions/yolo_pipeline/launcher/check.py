@@ -40,7 +40,11 @@ from yolo_pipeline.launcher.pinning import (
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.training.config import MAX_BYTES as TRAINING_YAML_MAX_BYTES
-from yolo_pipeline.training.config import TrainingConfig, parse_training_config
+from yolo_pipeline.training.config import (
+    SageMakerDefaults,
+    TrainingConfig,
+    parse_training_config,
+)
 
 T = TypeVar("T")
 
@@ -100,6 +104,11 @@ class RecordingStorage(BoundedReads):
     @property
     def archive_root(self) -> str:
         return getattr(self.inner, "archive_root", "")
+
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        # A local folder's entries it would not list (symlinks out, FIFOs): the CLI's check.
+        return list(getattr(self.inner, "refused", []))
 
     def list_files(self) -> list[FileInfo]:
         try:
@@ -212,24 +221,41 @@ def check_upload(
         if up.is_zip
         else S3Storage(up.bucket, up.folder, client=client)
     )
+    return check_storage(
+        inner, settings.sagemaker_defaults, size_guard=not up.is_zip, budget=budget, pin=True
+    )
+
+
+def check_storage(
+    inner: Any,
+    defaults: SageMakerDefaults,
+    data_yaml: str = DATA_YAML,
+    size_guard: bool = True,
+    budget: CheckBudget | None = None,
+    pin: bool = False,
+) -> Checked:
+    """The launcher's whole check on any storage (the CLI's ``validate`` runs this too, with
+    no budget, so both judge alike). ``pin``: also compute the digest the job is pinned to.
+    A read failure raises DatasetUnreadableError; a replaced object UploadSuperseded."""
     storage = RecordingStorage(inner, budget)
-    report = (None if up.is_zip else _folder_too_big(storage)) or validate_dataset(
-        storage, DATA_YAML, storage.budget
+    is_zip = isinstance(inner, ZipStorage)
+    report = (_folder_too_big(storage) if size_guard else None) or validate_dataset(
+        storage, data_yaml, budget
     )
     if storage.budget.expired() and not (storage.superseded or storage.failures):
         # Out of time: the validator's own "too costly" finding (or ours) is the answer;
         # nothing more is read.
         storage.out_of_time = storage.out_of_time or report.valid
-        defaults = parse_training_config(None, settings.sagemaker_defaults)
-        answer = over_budget(storage.uri, up.is_zip) if storage.out_of_time else report
-        return Checked(answer, defaults, [])
+        answer = over_budget(storage.uri, is_zip) if storage.out_of_time else report
+        return Checked(answer, parse_training_config(None, defaults), [])
     training_text, training_problems = _training_yaml(storage, report)
-    config = parse_training_config(training_text, settings.sagemaker_defaults)
-    checked = _digest(storage, Checked(report, config, training_problems))
+    config = parse_training_config(training_text, defaults)
+    checked = Checked(report, config, training_problems)
+    checked = _digest(storage, checked) if pin else checked
     if storage.superseded:
         raise UploadSuperseded(storage.superseded)
     if storage.failures:
         raise DatasetUnreadableError("; ".join(storage.failures[:3]))
     if storage.out_of_time:
-        return Checked(over_budget(storage.uri, up.is_zip), config, [])
+        return Checked(over_budget(storage.uri, is_zip), config, [])
     return checked

@@ -36,7 +36,29 @@ class LocalModel:
     problem: str = ""
 
 
+def own_weights(requested: str) -> LocalModel | None:
+    """``--model path/to/best.pt``: a ``.pt`` of the user's on this machine, given to the
+    run as the job's ``weights`` channel, where the training image loads it safely
+    (weights only); None when ``requested`` is not such a path."""
+    if not requested.endswith(".pt") or ("/" not in requested and not requested.startswith("~")):
+        return None
+    path = Path(requested).expanduser()
+    if not path.is_file():
+        return LocalModel(requested, problem=f"model: {requested} is not a file on this machine")
+    ref = read_model(path.name)
+    if ref.kind != "weights":  # a baked name would train the image's file, not this one
+        return LocalModel(
+            requested,
+            problem=f"model: the file name {path.name[:80]!r} is not one a job can use; "
+            "rename it to letters, digits, '-', '_' and '.pt'",
+        )
+    return LocalModel(path.name, path)
+
+
 def choose_local_model(requested: str | None, task: Task, weights_dir: Path) -> LocalModel:
+    own = own_weights((requested or "").strip())
+    if own is not None:
+        return own
     name = (requested or "").strip() or default_model(task)
     ref = read_model(name)
     if ref.problem:

@@ -9,6 +9,7 @@ MetricDefinitions format, measured phase timings). Training is ``simulator``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -59,22 +60,34 @@ class Checked:
     settings: LauncherSettings
 
 
-def validate_stage(dataset: Path, prefix: str, placeholder_uri: str, out: TextIO) -> Checked:
-    """The launcher's checks; raises DatasetProblem after printing the rejection email."""
+def validate_stage(
+    dataset: Path,
+    prefix: str,
+    placeholder_uri: str,
+    out: TextIO,
+    training_yaml_text: str | None = None,
+) -> Checked:
+    """The launcher's checks, training.yaml included (``training_yaml_text``: the file with
+    the command line's overrides on top); raises DatasetProblem after printing the rejection
+    email."""
     # Imported when a run validates: the validator pulls in the image decoders.
     from yolo_pipeline.dataset.validation import validate_location
 
     report = validate_location(str(dataset))
-    print(report.render_text(), file=out)
     settings = placeholder_settings(prefix)
     training_yaml = dataset / TRAINING_YAML
-    config = parse_training_config(
-        training_yaml.read_bytes() if training_yaml.is_file() else None,
-        settings.sagemaker_defaults,
+    if training_yaml_text is None and training_yaml.is_file():
+        training_yaml_text = training_yaml.read_text(encoding="utf-8", errors="replace")
+    config = parse_training_config(training_yaml_text, settings.sagemaker_defaults)
+    # One verdict for the dataset and training.yaml together, as the launcher gives it.
+    combined = dataclasses.replace(
+        report,
+        valid=report.valid and not config.errors,
+        errors=[*report.errors, *config.errors],
+        warnings=[*report.warnings, *config.warnings],
     )
-    for finding in [*config.errors, *config.warnings]:
-        print(f"  {finding.severity}: {finding}", file=out)
-    if report.valid and not config.errors:
+    print(combined.render_text(), file=out)
+    if combined.valid:
         return Checked(report, config, settings)
     email = render_rejection(
         prefix=prefix,

@@ -21,7 +21,7 @@ from yolo_pipeline.aws.email import (
     training_job_logs_url,
 )
 from yolo_pipeline.notifier import email_sections as sections
-from yolo_pipeline.notifier.fixes import likely_fixes
+from yolo_pipeline.notifier.fixes import likely_fixes, weak_result_advice
 from yolo_pipeline.notifier.job_facts import (
     dataset_name,
     dataset_uri,
@@ -137,8 +137,12 @@ def render_job_email(
     fixes = likely_fixes(
         what.status, str(job.get("SecondaryStatus") or ""), failure_reason, instance_type, spot
     )
+    fixes += weak_result_advice(
+        what.status, metrics.get(headline), job.get("HyperParameters") or {}
+    )
     if fixes:
-        lines += ["", "What to do:", *(f"  - {fix}" for fix in fixes)]
+        title = "What to do:" if what.status != "Completed" else "Why the score may be near zero:"
+        lines += ["", title, *(f"  - {fix}" for fix in fixes)]
 
     lines += ["", *_metrics_section(what.status, metrics, job)]
     if what.status == "Completed":

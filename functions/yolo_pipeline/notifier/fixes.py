@@ -69,3 +69,31 @@ def likely_fixes(
         )
     fixes.append("Full details: the CloudWatch logs linked below (the end of the log).")
     return fixes
+
+
+# A Completed job whose headline is below this learned next to nothing: say why that may be.
+WEAK_HEADLINE = 0.05
+
+
+def weak_result_advice(
+    status: str, headline: float | None, hyperparameters: dict[str, str]
+) -> list[str]:
+    """What to try when a Completed model scored about zero (empty otherwise)."""
+    if status != "Completed" or headline is None or headline >= WEAK_HEADLINE:
+        return []
+    epochs = str(hyperparameters.get("epochs") or "").strip('"')
+    model = str(hyperparameters.get("model") or "").strip('"')
+    advice = [
+        f"Train longer: {epochs or 'few'} epoch(s) is often too few to learn anything; "
+        "try epochs: 100 or more in training.yaml (or `yolo-pipeline retrain DATASET epochs=100`)."
+    ]
+    if model.endswith((".yaml", ".yml")):
+        advice.append(
+            f"Start from pretrained weights: {model[:80]} trains from scratch, which needs "
+            "far more data and epochs; use model: yolo26n.pt (or another .pt)."
+        )
+    advice.append(
+        "Check the labels: classes that match names:, boxes on the objects (look at a few "
+        "with the Ultralytics viewer), and enough labelled images per class in val."
+    )
+    return advice

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws.errors import error_summary
 from yolo_pipeline.contract import DATA_YAML
 from yolo_pipeline.dataset.storage.local import walk_local
+from yolo_pipeline.text import quote
 from yolo_pipeline.upload.errors import UploadFailed
 from yolo_pipeline.upload.etag import (
     MD5_METADATA_KEY,
@@ -58,12 +59,32 @@ def collect_files(root: Path, prefix: str) -> list[LocalFile]:
     """
     root = root.resolve()
     found, _refused = walk_local(root)
-    files = []
+    files, odd = [], []
     for path, size in sorted(found):
         relative = path.relative_to(root)
-        if not _skipped_name(relative):
-            files.append(LocalFile(path, prefix + relative.as_posix(), size))
+        if _skipped_name(relative):
+            continue
+        if not _utf8(relative.as_posix()):
+            odd.append(quote(relative.as_posix(), 120))
+            continue
+        files.append(LocalFile(path, prefix + relative.as_posix(), size))
+    if odd:
+        shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        raise UploadFailed(
+            f"{len(odd)} file name(s) are not UTF-8, which S3 keys must be: {shown}. "
+            "Rename them (e.g. with `convmv -f latin1 -t utf8 -r --notest FOLDER`) and run "
+            "this again; nothing was uploaded."
+        )
     return files
+
+
+def _utf8(name: str) -> bool:
+    # A name that is not UTF-8 on disk arrives with surrogate escapes: it has no S3 key.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def list_remote(s3: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
@@ -96,7 +117,8 @@ def plan_upload(
     except (ClientError, BotoCoreError) as exc:
         raise cannot_read(bucket, prefix, exc) from exc
     except OSError as exc:  # an unreadable file: one line, no traceback
-        raise UploadFailed(f"cannot read {exc.filename or root}: {exc.strerror or exc}") from exc
+        where = quote(str(exc.filename or root), 200)
+        raise UploadFailed(f"cannot read {where}: {exc.strerror or exc}") from exc
 
 
 def _plan(s3: Any, root: Path, bucket: str, prefix: str, config: TransferConfig) -> UploadPlan:

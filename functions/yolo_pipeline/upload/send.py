@@ -14,6 +14,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.contract import UPLOAD_COMPLETE_METADATA
+from yolo_pipeline.text import clean, quote
 from yolo_pipeline.upload.errors import UploadFailed
 from yolo_pipeline.upload.etag import LocalFile, is_unchanged
 from yolo_pipeline.upload.plan import UploadPlan, cannot_read, list_remote, remote_md5
@@ -67,3 +68,19 @@ def send_zip(
     _, failed = transfer(s3, bucket, [local], config, progress=progress, label="zip")
     if failed:
         raise UploadFailed(f"failed: {local.key}: {failed[local.key]}. Run the same command again.")
+
+
+def delete_extra(s3: Any, plan: UploadPlan) -> int:
+    """Delete what is under the prefix but not in the local folder (``upload --delete``),
+    before data.yaml goes up; returns how many. Raises UploadFailed on a refused key."""
+    keys = plan.extra_remote
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call
+        batch = [{"Key": k} for k in keys[start : start + 1000]]
+        answer = s3.delete_objects(Bucket=plan.bucket, Delete={"Objects": batch})
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise UploadFailed(
+                f"could not delete {quote(str(first.get('Key', '')))}: "
+                f"{clean(str(first.get('Message', '')), 200)}; data.yaml was not uploaded"
+            )
+    return len(keys)

@@ -15,7 +15,7 @@ from yolo_pipeline.aws import clients
 from yolo_pipeline.cli.download import download_model
 from yolo_pipeline.cli.main import main
 from yolo_pipeline.cli.models import show_models
-from yolo_pipeline.errors import AwsProblem, JobProblem, UsageError
+from yolo_pipeline.errors import JobProblem, UsageError
 from yolo_pipeline.notifier.registry import (
     create_package_request,
     metadata_properties,
@@ -138,6 +138,6 @@ def test_download_never_overwrites(aws: None, tmp_path: Path) -> None:
 
 def test_download_of_an_unknown_job_is_an_error(aws: None, tmp_path: Path) -> None:
     out: Any = io.StringIO()
-    with pytest.raises(AwsProblem, match="cannot download the model of yolo-nope-1"):
+    with pytest.raises(JobProblem, match="no training job named 'yolo-nope-1'"):
         download_model("yolo-nope-1", str(tmp_path / "m"), progress=False, out=out)
     assert main(["download", "yolo-nope-1", str(tmp_path / "m"), "--no-progress"]) == 1

@@ -118,7 +118,7 @@ def test_an_unreadable_file_gives_one_error_line(
     try:
         code, out = _upload(dataset, force=True)
         assert code == 1 and "Traceback" not in out
-        assert f"error: cannot read {image}: Permission denied" in out
+        assert f"cannot read '{image}': Permission denied" in out
     finally:
         image.chmod(0o644)
 
@@ -138,7 +138,7 @@ def test_an_unreadable_file_gives_one_error_line_even_as_root(
     monkeypatch.setattr(Path, "open", deny)
     code, out = _upload(dataset, force=True)
     assert code == 1 and "Traceback" not in out
-    assert out.strip().splitlines()[-1] == f"error: cannot read {image}: Permission denied"
+    assert out.strip().splitlines()[-1].endswith(f"cannot read '{image}': Permission denied")
     assert _uploaded(s3) == {}
 
 
@@ -153,4 +153,16 @@ def test_data_yaml_symlinked_out_is_refused_even_with_force(
     assert code == 1 and "data.yaml: is a symbolic link to" in out
     code, out = _upload(dataset, force=True)
     assert code == 1 and "is not a regular file inside" in out and "Traceback" not in out
+    assert _uploaded(s3) == {}
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_shown_inert(s3: Any, dataset: Path) -> None:
+    """A Latin-1 name has no S3 key: refused before a byte is sent, never a traceback."""
+    image = sorted((dataset / "images/train").iterdir())[0]
+    odd = os.fsencode(dataset / "images/train") + b"/caf\xe9\x1b[2J.jpg"
+    with open(odd, "wb") as handle:
+        handle.write(image.read_bytes())
+    code, out = _upload(dataset)
+    assert code == 1 and "Traceback" not in out
+    assert "not UTF-8" in out and "\x1b" not in out and "\\x1b[2J" in out
     assert _uploaded(s3) == {}

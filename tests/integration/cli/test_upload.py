@@ -12,8 +12,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.moto_eventbridge import enable_eventbridge, eventbridge_reported
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.cli.upload import upload_dataset
+from yolo_pipeline.cli.upload import UploadOptions, upload_dataset
 from yolo_pipeline.dataset.sample import make_shapes_dataset
 from yolo_pipeline.errors import PipelineError, exit_code
 from yolo_pipeline.upload.destination import parse_destination, prefix_note
@@ -70,7 +71,9 @@ class Recorder:
 def s3(aws: None) -> Iterator[Any]:
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
-    yield client
+    enable_eventbridge(client, BUCKET)
+    with eventbridge_reported():
+        yield client
 
 
 @pytest.fixture
@@ -99,8 +102,8 @@ def local_keys(root: Path) -> set[str]:
     return {PREFIX + p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def remote_keys(s3: Any) -> set[str]:
-    return {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+def remote_keys(s3: Any, bucket: str = BUCKET) -> set[str]:
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
 
 def test_uploads_everything_with_data_yaml_last(s3: Any, dataset: Path) -> None:
@@ -217,8 +220,32 @@ def test_objects_not_in_the_folder_are_reported_never_deleted(s3: Any, dataset: 
     s3.put_object(Bucket=BUCKET, Key=PREFIX + "images/train/old.jpg", Body=b"x")
     code, out = run(dataset)
     assert code == 0, out
-    assert "images/train/old.jpg" in out and "never deletes" in out
+    assert "images/train/old.jpg" in out and "--delete" in out
     assert PREFIX + "images/train/old.jpg" in remote_keys(s3)
+
+
+def test_delete_removes_what_the_folder_no_longer_has(s3: Any, dataset: Path) -> None:
+    s3.put_object(Bucket=BUCKET, Key=PREFIX + "training.yaml", Body=b"epochs: 3\n")
+    code, out = run(dataset, options=UploadOptions(delete=True))
+    assert code == 0, out
+    assert PREFIX + "training.yaml" not in remote_keys(s3)
+
+
+def test_dry_run_sends_nothing(s3: Any, dataset: Path) -> None:
+    code, out = run(dataset, options=UploadOptions(dry_run=True, overrides={"epochs": 7}))
+    assert code == 0 and "--dry-run" in out and "epochs=7" in out
+    assert remote_keys(s3) == set()
+
+
+def test_a_bucket_without_eventbridge_is_refused_with_the_fix(aws: None, dataset: Path) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="not-the-stacks")
+    with eventbridge_reported():
+        code, out = run(dataset, dest="s3://not-the-stacks/datasets/shapes/",
+                        options=UploadOptions())  # fmt: skip
+    assert code == 1 and "sends no events to EventBridge" in out
+    assert "EventBridgeConfiguration" in out
+    assert remote_keys(client, "not-the-stacks") == set()
 
 
 def test_missing_bucket_is_a_clear_error(aws: None, dataset: Path) -> None:

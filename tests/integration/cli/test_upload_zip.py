@@ -13,6 +13,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from tests.support.dataset_factory import detect_dataset
+from tests.support.moto_eventbridge import enable_eventbridge, eventbridge_reported
 from tests.support.zip_factory import write_zip
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.cli.main import main
@@ -35,7 +36,9 @@ SMALL_PARTS = TransferConfig(
 def s3(aws: None) -> Iterator[Any]:
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
-    yield client
+    enable_eventbridge(client, BUCKET)
+    with eventbridge_reported():
+        yield client
 
 
 @pytest.fixture

@@ -47,3 +47,15 @@ def test_corrupt_pairs_from_ultralytics_messages() -> None:
     )
     pairs = corrupt_pairs(record)
     assert [str(p) for p, _ in pairs] == ["/ds/images/train/a b.jpg"]
+
+
+def test_any_pt_of_the_users_on_this_machine_is_its_weights_channel(tmp_path: Path) -> None:
+    best = tmp_path / "runs" / "best.pt"
+    best.parent.mkdir()
+    best.write_bytes(b"not read here: the training image loads it weights-only")
+    chosen = choose_local_model(str(best), "detect", tmp_path / "weights")
+    assert (chosen.model, chosen.weights_file, chosen.problem) == ("best.pt", best, "")
+    assert "not a file" in choose_local_model(str(tmp_path / "nope.pt"), "detect", tmp_path).problem
+    baked_name = tmp_path / "runs" / "yolo26n.pt"
+    baked_name.write_bytes(b"x")
+    assert "rename it" in choose_local_model(str(baked_name), "detect", tmp_path).problem

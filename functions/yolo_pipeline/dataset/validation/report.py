@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,9 +124,23 @@ def _render_stats(stats: DatasetStats) -> list[str]:
     return lines
 
 
+# The CLI lists every problem (it groups them by rule); emails keep the cap.
+_LIST_ALL: ContextVar[bool] = ContextVar("list_all_findings", default=False)
+
+
+@contextmanager
+def listing_every_finding() -> Iterator[None]:
+    """Within the block, ``capped`` keeps every finding."""
+    token = _LIST_ALL.set(True)
+    try:
+        yield
+    finally:
+        _LIST_ALL.reset(token)
+
+
 def capped(findings: list[Finding], cap: int, what: str, file: str) -> list[Finding]:
     """The first ``cap`` findings, then one that counts the rest."""
-    if len(findings) <= cap:
+    if len(findings) <= cap or _LIST_ALL.get():
         return findings
     extra = len(findings) - cap
     return [
