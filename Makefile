@@ -66,10 +66,9 @@ lint: setup tools ## ruff, mypy, sam validate --lint, cfn-lint, checkov, hadolin
 	$(CHECKOV_VENV)/bin/hadolint training_image/Dockerfile inference_image/Dockerfile
 
 # 30 epochs: ~55 s of training on 2 CPU cores, mAP50 ~0.99 on the sample (15 give ~0.65).
-demo: setup ## offline end to end: sample dataset, validate, request, CPU training, email
+demo: setup ## offline end to end: sample dataset, validate, request, CPU training, email, served prediction
 	$(VENV)/bin/yolo-pipeline sample-dataset $(DEMO_DIR)/shapes
 	$(VENV)/bin/yolo-pipeline local $(DEMO_DIR)/shapes --epochs $(DEMO_EPOCHS) --workdir $(DEMO_DIR)/run
-	$(PY) -m yolo_pipeline.serving.demo_stage $(DEMO_DIR)/run $(DEMO_DIR)/shapes
 
 build: tools ## sam build (python3.13 from pyenv on PATH when present)
 	@PATH="$(SAM_PATH)" python3.13 -c '' 2>/dev/null \

@@ -25,10 +25,10 @@ def test_local_runs_every_stage_with_one_epoch(tmp_path: Path) -> None:
 
     assert code == 0, text[-3000:]
     stages = [line for line in text.splitlines() if line.startswith("== ")]
-    assert [s.split()[1] for s in stages] == ["1/4", "2/4", "3/4", "4/4"]
+    assert [s.split()[1] for s in stages] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
     assert "VALID:" in text
     # The printed request is the launcher's, with the epochs override applied.
-    request_json = text.split("placeholder image, role and buckets:\n", 1)[1].split("\n== 3/4")[0]
+    request_json = text.split("placeholder image, role and buckets:\n", 1)[1].split("\n== 3/5")[0]
     request = json.loads(request_json)
     assert request["HyperParameters"]["epochs"] == "1"
     assert request["TrainingJobName"].startswith("yolo-shapes-")
@@ -62,7 +62,7 @@ def test_local_stops_at_validation_with_the_rejection_email(tmp_path: Path) -> N
     text = out.getvalue()
     assert "val_0001.txt" in text
     assert "Subject: [yolo] Dataset rejected: shapes" in text
-    assert "== 3/4" not in text and not (tmp_path / "run").exists()
+    assert "== 3/5" not in text and not (tmp_path / "run").exists()
 
 
 def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_failed_training_renders_the_failure_email(tmp_path: Path) -> None:
 
     text = out.getvalue()
     assert "Subject: [yolo] Failed: shapes" in text
-    assert "No valid images" in text.split("== 4/4", 1)[1]
+    assert "No valid images" in text.split("== 4/5", 1)[1]
 
 
 def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,4 +105,4 @@ def test_a_missing_model_is_refused_before_training(tmp_path: Path) -> None:
     out = io.StringIO()
     with pytest.raises(DatasetProblem, match=r"model: yolo11x-missing\.pt is not in"):
         run_local(dataset, workdir=tmp_path / "run", out=out)
-    assert "== 3/4" not in out.getvalue()
+    assert "== 3/5" not in out.getvalue()

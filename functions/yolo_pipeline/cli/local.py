@@ -1,10 +1,12 @@
 """``yolo-pipeline local``: the whole pipeline on this machine, with the production code.
 
-1/4 Validate       the launcher's validator (and, on errors, the rejection email it would send)
-2/4 Request        the CreateTrainingJob request the launcher would send
-3/4 Train          a SageMaker folder layout in the workdir and the training image's entrypoint
+1/5 Validate       the launcher's validator (and, on errors, the rejection email it would send)
+2/5 Request        the CreateTrainingJob request the launcher would send
+3/5 Train          a SageMaker folder layout in the workdir and the training image's entrypoint
                    in a subprocess, its log streamed; model/ is then tarred like SageMaker does
-4/4 Email          the notifier's renderer, fed records built from this run
+4/5 Email          the notifier's renderer, fed records built from this run
+5/5 Serve          the trained model served by the inference image's server on localhost,
+                   one validation image predicted over HTTP beside its ground truth
 
 The stages live in ``yolo_pipeline.local``. Exit code (through ``cli.main``): 0 when the model
 trained, 1 when validation or training failed, 2 on a usage error, 130 on Ctrl-C.
@@ -31,6 +33,7 @@ from yolo_pipeline.local.stages import (
     check_workdir,
     email_stage,
     request_stage,
+    serve_stage,
     validate_stage,
 )
 from yolo_pipeline.upload.overrides import (
@@ -49,6 +52,7 @@ def run_local(
     out: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
     model: str | None = None,
+    serve: bool = True,
     overrides: dict[str, Any] | None = None,
 ) -> int:
     """The ``local`` command: EXIT_OK when the model trained.
@@ -91,6 +95,9 @@ def run_local(
         raise KeyboardInterrupt
     if run.status != "Completed":
         raise JobProblem(f"training {run.status.lower()}: {run.failure_reason[:200]}")
+    if serve:
+        banner(5, "Serve (the inference image's server, over HTTP)", out)
+        serve_stage(root, dataset, out)
     return EXIT_OK
 
 
@@ -124,6 +131,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "training_image/weights/) or a built-in architecture such as yolo11n-seg.yaml; a "
         "missing pretrained .pt falls back to its architecture, with a warning",
     )
+    p.add_argument(
+        "--no-serve",
+        dest="serve",
+        action="store_false",
+        help="stop after the email (skip serving the model and predicting one image)",
+    )
     p.set_defaults(handler=run_local_command, overrides_dest="overrides")
 
 
@@ -135,4 +148,5 @@ def run_local_command(args: argparse.Namespace) -> int:
         workdir=workdir,
         model=args.model,
         overrides=parse_overrides(args.overrides),
+        serve=args.serve,
     )

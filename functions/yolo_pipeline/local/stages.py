@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from yolo_pipeline.contract import TRAINING_YAML
 from yolo_pipeline.dataset.validation.report import Report
-from yolo_pipeline.errors import DatasetProblem
+from yolo_pipeline.errors import DatasetProblem, JobProblem
 from yolo_pipeline.launcher.emails import render_rejection
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.job_request import build_training_job_request
@@ -27,6 +27,9 @@ from yolo_pipeline.local.errors import LocalRunError
 from yolo_pipeline.local.model import LocalModel, choose_local_model, local_weights_dir
 from yolo_pipeline.local.placeholders import PLACEHOLDER_REGION, placeholder_settings
 from yolo_pipeline.local.records import RunRecord, job_records
+from yolo_pipeline.serving import demo_stage
+from yolo_pipeline.serving.client import ServerError
+from yolo_pipeline.serving.errors import ModelFileError
 from yolo_pipeline.training.config import TrainingConfig, parse_training_config
 
 LOCAL_REGISTRY_NOTE = (
@@ -35,8 +38,11 @@ LOCAL_REGISTRY_NOTE = (
 )
 
 
+STAGES = 5
+
+
 def banner(step: int, title: str, out: TextIO) -> None:
-    line = f"== {step}/4 {title} "
+    line = f"== {step}/{STAGES} {title} "
     print(f"\n{line}{'=' * max(0, 78 - len(line))}", file=out, flush=True)
 
 
@@ -188,3 +194,14 @@ def email_stage(
         "model is the local file above.)",
         file=out,
     )
+
+
+def serve_stage(root: Path, dataset: Path, out: TextIO) -> None:
+    """The trained model behind the inference image's server, one validation image over
+    HTTP, its objects beside the ground truth (serving.demo_stage)."""
+    try:
+        demo_stage.run(root, dataset, out)
+    except ModelFileError as exc:  # nothing to serve or no image to send: say so, go on
+        print(f"Not served: {exc}", file=out)
+    except ServerError as exc:
+        raise JobProblem(f"the trained model did not serve: {exc}") from exc

@@ -1,9 +1,10 @@
-"""The offline demo's last stage: the model it trained, served by the inference server as a
-process on localhost, one validation image predicted over HTTP, and the objects printed
-beside that image's ground-truth label rows.
+"""The last stage of ``yolo-pipeline local`` (and so of ``make demo``): the model it
+trained, served by the inference server as a process on localhost, one validation image
+predicted over HTTP, and the objects printed beside that image's ground-truth label rows.
 
-``python -m yolo_pipeline.serving.demo_stage RUN_DIR DATASET`` (RUN_DIR: the workdir of
-``yolo-pipeline local``, holding model/best.pt; DATASET: the dataset folder it trained on).
+``python -m yolo_pipeline.serving.demo_stage RUN_DIR DATASET`` runs it on its own (RUN_DIR:
+the workdir of ``yolo-pipeline local``, holding model/best.pt; DATASET: the dataset folder
+it trained on).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 def validation_image(dataset: Path) -> Path:
     """The first validation image (images/val or valid/images, as Ultralytics lays them)."""
     for folder in (dataset / "images" / "val", dataset / "valid" / "images", dataset / "val"):
-        if folder.is_dir():
-            images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if folder.is_dir():  # val/<class>/ for a classification tree
+            images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
             if images:
                 return images[0]
     raise ModelFileError(f"{dataset} has no validation images (looked in images/val)")
@@ -71,12 +72,14 @@ def truth_lines(rows: list[list[float]], prediction: dict[str, Any]) -> list[str
 def run(run_dir: Path, dataset: Path, out: TextIO = sys.stdout) -> int:
     weights = find_weights(run_dir)  # fails early and clearly, before a process starts
     image = validation_image(dataset)
-    print(f"5/5 Serve        {weights} on localhost (the inference image's server)", file=out)
+    print(f"Serving {weights} on localhost (the inference image's server)", file=out)
     with server_process(run_dir, log_file=run_dir / "serve.log") as url:
         print(f"    POST {url}/invocations  <- {image}", file=out)
         prediction = predict_file(url, image)
     print("\n".join(prediction_lines(f"served: {image.name}", prediction)), file=out)
-    print("\n".join(truth_lines(label_rows(image), prediction)), file=out)
+    rows = label_rows(image)  # box rows; the other tasks' targets are not boxes
+    if rows:
+        print("\n".join(truth_lines(rows, prediction)), file=out)
     print(
         f"Serve it yourself: yolo-pipeline serve {run_dir} --port 8080, then "
         f"yolo-pipeline predict --local http://127.0.0.1:8080 {image}",
