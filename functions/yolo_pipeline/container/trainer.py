@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from yolo_pipeline.container import gpu
 from yolo_pipeline.container import results as results_file
 from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
@@ -28,7 +29,9 @@ def select_device(values: Mapping[str, Any]) -> Any:
         return values["device"]
     import torch
 
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    available = torch.cuda.is_available()
+    gpu.require_usable_gpus(available, torch.version.cuda, gpu.host_has_nvidia_driver())
+    count = torch.cuda.device_count() if available else 0
     if count > 1:
         return list(range(count))
     return 0 if count == 1 else "cpu"
