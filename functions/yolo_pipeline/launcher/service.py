@@ -46,6 +46,8 @@ from yolo_pipeline.launcher.notices import (
     STARTED,
     Notices,
 )
+from yolo_pipeline.launcher.queue import LaunchQueue, is_queued_message
+from yolo_pipeline.launcher.queue_rules import QueueSettings
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import Attempt, Decision, defer_seconds
@@ -87,6 +89,18 @@ class Launcher:
             sagemaker=self.sagemaker,
             notices=self.notices,
             send=self.send,
+        )
+        self.queue = LaunchQueue(
+            settings,
+            QueueSettings.from_env(),
+            region=self.region,
+            s3=self.s3,
+            sagemaker=self.sagemaker,
+            sqs=self.sqs,
+            dynamodb=dynamodb,
+            starter=self.starter,
+            send=self.send,
+            clock=lambda: self.clock(),
         )
         self.idempotency_config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -131,8 +145,24 @@ class Launcher:
             logger.warning("Queue message is not JSON; dropped", extra={"id": record.message_id})
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "message body is not JSON"}
-        attempt = Attempt.from_message_attributes(record.raw_event.get("messageAttributes") or {})
+        attributes = record.raw_event.get("messageAttributes") or {}
+        if is_queued_message(attributes):  # a waiting upload's re-check (launcher/queue.py)
+            return self.recheck_queued(event, attributes, record.body, context)
+        attempt = Attempt.from_message_attributes(attributes)
         return self.handle_event(event, context, attempt=attempt, body=record.body)
+
+    def recheck_queued(
+        self, event: dict[str, Any], attributes: dict[str, Any], body: str, context: Any = None
+    ) -> dict[str, Any]:
+        parsed = parse_upload(event, self.settings.dataset_prefix)
+        if isinstance(parsed, Ignored):
+            return {"status": "ignored", "reason": parsed.reason}
+        if context is not None:
+            self.queue.register_lambda_context(context)
+            self.notices.register_lambda_context(context)
+        logger.remove_keys(list(_RECORD_LOG_KEYS))
+        logger.append_keys(dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer)
+        return self.queue.recheck(parsed, attributes, body)
 
     def handle_event(
         self,
@@ -152,6 +182,7 @@ class Launcher:
         attempt = attempt or Attempt()
         if context is not None:
             self.notices.register_lambda_context(context)
+            self.queue.register_lambda_context(context)
         logger.append_keys(
             dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
         )
@@ -176,8 +207,11 @@ class Launcher:
         logger.info("Upload settled", extra={"reason": decision.reason})
         if context is not None:
             self.idempotency_config.register_lambda_context(context)
+        # The key is the upload alone; the body is what a queued upload sends back.
         result: dict[str, Any] = self._launch_once(
-            upload=parsed.identity(), still_changing=decision.still_changing
+            upload=parsed.identity(),
+            still_changing=decision.still_changing,
+            body=body or json.dumps(event),
         )
         return result
 
@@ -218,7 +252,9 @@ class Launcher:
         return True
 
     @tracer.capture_method(capture_response=False)
-    def _launch(self, upload: dict[str, str], still_changing: bool = False) -> dict[str, Any]:
+    def _launch(
+        self, upload: dict[str, str], still_changing: bool = False, body: str = ""
+    ) -> dict[str, Any]:
         """Runs once per upload identity (Powertools idempotency around it)."""
         up = Upload.from_identity(upload)
         settings = self.settings
@@ -243,7 +279,10 @@ class Launcher:
         )
         if choice.problems:
             return self.starter.reject(up, choice.problems, checked.warnings, waited)
-        return self.starter.start(up, name, checked, choice, waited)
+        prepared = self.starter.prepare(up, name, checked, choice, waited)
+        if isinstance(prepared, dict):
+            return prepared
+        return self.queue.submit(up, prepared, body or json.dumps({}))
 
     def send(self, email: Email) -> None:
         publish(self.sns, self.settings.notification_topic_arn, email)
