@@ -114,11 +114,21 @@ class LaunchQueue:
         if reason := superseded_reason(up, head(self.s3, up.bucket, up.key)):
             self._leave(verdict, "superseded", reason)
             return {"status": "superseded", "dataset": up.dataset_uri, "reason": reason}
-        prepared = self.pending.get(verdict.upload_id)
-        if prepared is None:
-            self._leave(verdict, "expired", "its prepared start was lost")
-            return {"status": "expired", "dataset": up.dataset_uri, "job_name": name}
-        return self._check(up, verdict, prepared, body, since=since, round_=round_)
+        return self._check(up, verdict, None, body, since=since, round_=round_, now=current)
+
+    def wake(self) -> dict[str, Any]:
+        """A job ended (the notifier's message): start the heads into the free slots."""
+        if self.table is None:
+            return {"status": "ignored", "reason": "no queue"}
+        running = self._running_jobs()
+        spend = self._spend(running) if self.rules.monthly_budget_usd > 0 else None
+        if rules.over_budget(spend, self.rules.monthly_budget_usd):
+            return {"status": "budget_hold"}
+        free = rules.free_slots(len(running), self.rules.max_concurrent_jobs)
+        if free == 0:
+            return {"status": "full"}
+        self._start_heads(free)
+        return {"status": "woken"}
 
     # -- the check both share -----------------------------------------------------------------
 
@@ -126,23 +136,25 @@ class LaunchQueue:
         self,
         up: Upload,
         verdict: Verdict,
-        prepared: Prepared,
+        prepared: Prepared | None,
         body: str,
         *,
         since: float,
         round_: int,
         new: int | None = None,
+        now: Verdict | None = None,
     ) -> dict[str, Any]:
+        """``new``: uploads this one replaced (a new upload); ``now``: its verdict as read."""
         assert self.table is not None
         running = self._running_jobs()
         spend = self._spend(running) if self.rules.monthly_budget_usd > 0 else None
         held = rules.over_budget(spend, self.rules.monthly_budget_usd)
         self._maybe_warn(spend)
         free = rules.free_slots(len(running), self.rules.max_concurrent_jobs)
-        quota_message = ""
+        quota_message, current = "", now
         if not held and (free is None or free > 0):
             quota_message = self._start_heads(free)
-        current = self.table.get(verdict.dataset, verdict.upload_id)
+            current = self.table.get(verdict.dataset, verdict.upload_id)
         if current is not None and current.state not in WAITING:
             return {
                 "status": current.state,
@@ -150,11 +162,14 @@ class LaunchQueue:
                 "job_name": verdict.job_name,
             }
         state = "budget_hold" if held else "queued"
-        self.table.record(replace(verdict, state=state), queued=True)
+        if current is None or current.state != state:  # a full queue's check writes nothing
+            self.table.record(replace(verdict, state=state), queued=True)
         if held and spend is not None:
             self._hold_email(up, verdict, spend)
         elif new is not None or quota_message:
-            self._queued_email(up, verdict, prepared, running, quota_message, new or 0)
+            prepared = prepared or self.pending.get(verdict.upload_id)
+            if prepared is not None:
+                self._queued_email(up, verdict, prepared, running, quota_message, new or 0)
         self._resend(up, body, since, round_)
         metrics.add_metric(name="UploadQueued", unit=MetricUnit.Count, value=1)
         return {"status": state, "dataset": up.dataset_uri, "job_name": verdict.job_name}

@@ -22,10 +22,11 @@ from yolo_pipeline.errors import PipelineError
 
 DEFAULT_MAX_CONCURRENT_JOBS = 2
 DEFAULT_MAX_QUEUE_HOURS = 72
-# How often a waiting upload looks for a slot: a slot waits at most this long for the
-# next job, and each waiting upload costs 3600 / this many SQS messages and Lambda
-# records an hour (benchmarks/queue_burst.py).
-RECHECK_SECONDS = 120
+# How often a waiting upload checks the queue by itself (SQS's longest delay): the
+# notifier's wake-up starts the next upload as soon as a job ends, so this only bounds the
+# wait after a lost wake-up, a quota raised, a budget raised or a new month, and it sets
+# what a wait costs: 3600 / this many SQS messages and Lambda records an hour per upload.
+RECHECK_SECONDS = 900
 BUDGET_WARNING_FRACTION = 0.8
 
 # SQS message attributes of a queued upload's re-sent event (the body stays the S3 event).

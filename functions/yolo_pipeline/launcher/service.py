@@ -34,6 +34,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email, publish
+from yolo_pipeline.aws.launch_queue import is_wake
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.launcher.check import check_upload
 from yolo_pipeline.launcher.image_guard import ImageGuard
@@ -145,6 +146,8 @@ class Launcher:
             logger.warning("Queue message is not JSON; dropped", extra={"id": record.message_id})
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "message body is not JSON"}
+        if is_wake(event):  # a job ended: start what waits for its slot (launcher/queue.py)
+            return self.queue.wake()
         attributes = record.raw_event.get("messageAttributes") or {}
         if is_queued_message(attributes):  # a waiting upload's re-check (launcher/queue.py)
             return self.recheck_queued(event, attributes, record.body, context)
