@@ -30,6 +30,7 @@ STAR_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
     "sagemaker:ListModelPackages",
+    "sagemaker:ListTrainingJobs",  # counting the jobs in progress: no resource type
 }
 TRAINING_JOBS = {
     "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
@@ -463,12 +464,16 @@ LAUNCHER_ENV = {
     "LAUNCH_QUEUE_URL": {"Ref": "LaunchQueue"},
     "SETTLE_SECONDS": {"Ref": "SettleSeconds"},
     "MAX_SETTLE_SECONDS": {"Ref": "MaxSettleSeconds"},
+    "MAX_CONCURRENT_JOBS": {"Ref": "MaxConcurrentJobs"},
+    "MAX_QUEUE_HOURS": {"Ref": "MaxQueueHours"},
+    "MONTHLY_BUDGET_USD": {"Ref": "MonthlyBudgetUSD"},
 }
 NOTIFIER_ENV = {
     "NOTIFICATION_TOPIC_ARN": TOPIC,
     "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
     "UPLOADS_TABLE": {"Ref": "UploadsTable"},
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
+    "LAUNCH_QUEUE_URL": {"Ref": "LaunchQueue"},
 }
 POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": "yolo-on-upload",

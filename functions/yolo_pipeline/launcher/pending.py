@@ -2,7 +2,7 @@
 kept in the uploads table so that any check of the queue can start it, pinned to what was
 validated, without validating the dataset again.
 
-Item: ``pk = PENDING#<upload id>``, ``sk = PENDING``; deleted once the job starts or the
+Item: ``pk = PENDING#<upload id>``, ``sk = PENDING``; emptied once the job starts or the
 upload leaves the queue, and expired by TTL after the longest wait in any case.
 """
 
@@ -61,7 +61,7 @@ class PendingStore:
         item = self.dynamodb.get_item(
             TableName=self.table, Key=_key(upload), ConsistentRead=True
         ).get("Item")
-        if not item:
+        if not item or "request" not in item:
             return None
         email = json.loads(item["email"]["S"])
         return Prepared(
@@ -71,7 +71,15 @@ class PendingStore:
         )
 
     def delete(self, upload: str) -> None:
-        self.dynamodb.delete_item(TableName=self.table, Key=_key(upload))
+        """Drop the payload (no DeleteItem: the launcher's role never deletes from the
+        table); the empty item expires within a day."""
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key=_key(upload),
+            UpdateExpression="REMOVE #request, email, #identity SET expiration = :soon",
+            ExpressionAttributeNames={"#request": "request", "#identity": "identity"},
+            ExpressionAttributeValues={":soon": {"N": str(int(time.time()) + 24 * 3600)}},
+        )
 
 
 def _key(upload: str) -> dict[str, Any]:

@@ -111,6 +111,10 @@ class LaunchQueue:
         if rules.expired(since, now, self.rules.max_queue_hours) or round_ > self.rules.max_rounds:
             self._expire(up, verdict)
             return {"status": "expired", "dataset": up.dataset_uri, "job_name": name}
+        # Its maximum is the oldest wait: the alarm for a queue that does not drain.
+        metrics.add_metric(
+            name="QueueWaitSoFarSeconds", unit=MetricUnit.Seconds, value=max(now - since, 0)
+        )
         if reason := superseded_reason(up, head(self.s3, up.bucket, up.key)):
             self._leave(verdict, "superseded", reason)
             return {"status": "superseded", "dataset": up.dataset_uri, "reason": reason}
