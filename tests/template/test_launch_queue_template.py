@@ -33,7 +33,10 @@ def test_counting_jobs_is_read_only_and_the_only_star(resources: Resources) -> N
 def test_the_notifier_may_wake_only_the_launch_queue(resources: Resources) -> None:
     statements = list(role_statements(function_role(resources, "NotifyStatusFunction")))
     sends = [s for s in statements if "sqs:SendMessage" in as_list(s["Action"])]
-    assert [s["Resource"] for s in sends] == [LAUNCH_QUEUE_ARN]
+    dead_letters = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}  # its on-failure destination
+    assert sorted(map(str, (s["Resource"] for s in sends))) == sorted(
+        map(str, (dead_letters, LAUNCH_QUEUE_ARN))
+    )
     assert all(as_list(s["Action"]) == ["sqs:SendMessage"] for s in sends)
 
 

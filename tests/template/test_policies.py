@@ -615,6 +615,8 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(resources: Resources) ->
         ("ApproximateAgeOfOldestMessage", str({"Fn::GetAtt": ["LaunchQueue", "QueueName"]})),
         ("Errors", str({"Ref": "StartTrainingFunction"})),
         ("Errors", str({"Ref": "NotifyStatusFunction"})),
+        # The launch queue: a valid upload waiting for a slot or the budget for too long.
+        ("QueueWaitSoFarSeconds", "yolo-on-upload"),
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [TOPIC]
