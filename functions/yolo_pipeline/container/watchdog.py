@@ -53,18 +53,20 @@ def stall_reason(minutes: float) -> str:
 
 
 def losses_finite(loss: Any) -> bool:
-    """Whether a running loss (a tensor, a number or a sequence of them) is all finite."""
+    """Whether a running loss (a tensor, a number, or a dict or sequence of them: the
+    trainer's ``tloss`` is either, depending on the task) is all finite."""
     if loss is None:
         return True
+    if isinstance(loss, Mapping):
+        return all(losses_finite(v) for v in loss.values())
+    if isinstance(loss, list | tuple):
+        return all(losses_finite(v) for v in loss)
+    if hasattr(loss, "detach"):  # a torch tensor (the training image has torch)
+        return bool(loss.detach().isfinite().all())
     try:
-        import torch  # the training image has it; only reached from Ultralytics' callbacks
-
-        if isinstance(loss, torch.Tensor):
-            return bool(torch.isfinite(loss).all())
-    except ImportError:  # pragma: no cover - the training image always has torch
-        pass
-    values = loss if isinstance(loss, list | tuple) else [loss]
-    return all(math.isfinite(float(v)) for v in values)
+        return math.isfinite(float(loss))
+    except (TypeError, ValueError):
+        return True  # not a number we can judge: Ultralytics' own check still applies
 
 
 def is_ultralytics_nan_stop(exc: BaseException) -> bool:
