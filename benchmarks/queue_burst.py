@@ -21,6 +21,7 @@ import argparse
 import collections
 import importlib
 import json
+import logging
 import os
 import socket
 import statistics
@@ -128,6 +129,7 @@ class Bench:
 
         from tests.support.uploads_table import create_uploads_table
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto_server's access log
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
