@@ -24,6 +24,7 @@ from yolo_pipeline.aws.observability import MetricUnit, logger, metrics
 from yolo_pipeline.aws.pricing import hourly_price
 from yolo_pipeline.aws.uploads import UploadsTable, Verdict, upload_id
 from yolo_pipeline.launcher import queue_rules as rules
+from yolo_pipeline.launcher.estimate import previous_job_seconds
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.notices import IDEMPOTENCY_TTL_SECONDS, NoticeKind, Notices
 from yolo_pipeline.launcher.pending import PendingStore, Prepared
@@ -78,6 +79,8 @@ class LaunchQueue:
             (QUEUED, HELD, EXPIRED, RECHECK, BUDGET_WARNING),
         )
         starter.quota_waits = queue.enabled
+        if queue.enabled:  # the start email's estimate (ListTrainingJobs is allowed then)
+            starter.estimate = lambda request: previous_job_seconds(sagemaker, request)
 
     def register_lambda_context(self, context: Any) -> None:
         self.notices.register_lambda_context(context)

@@ -54,6 +54,8 @@ class JobStarter:
         self.send = send
         self.image_guard = ImageGuard(settings.training_image_repository_uri)
         self.quota_waits = False  # True with the launch queue: a quota refusal waits
+        # (job name, seconds) of the dataset's previous job for the start email's estimate.
+        self.estimate: Callable[[dict[str, Any]], tuple[str, float] | None] | None = None
 
     def start(
         self, up: Upload, name: str, checked: Checked, choice: ModelChoice, waited: int | None
@@ -90,7 +92,14 @@ class JobStarter:
         )
         count = int(request["ResourceConfig"].get("InstanceCount", 1))
         started_email = with_cost_lines(
-            started_email, cost_lines(options.instance_type, count, runtime, options.spot)
+            started_email,
+            cost_lines(
+                options.instance_type,
+                count,
+                runtime,
+                options.spot,
+                self.estimate(request) if self.estimate else None,
+            ),
         )
         if waited is not None:
             started_email = with_still_changing_note(started_email, waited)
