@@ -121,7 +121,8 @@ def test_a_quota_refusal_waits_instead_of_failing(
     sagemaker = clients.client("sagemaker")
     _upload(world, "quota")
     with Stubber(sagemaker) as stub:
-        stub.add_response("list_training_jobs", {"TrainingJobSummaries": []})
+        stub.add_response("list_training_jobs", {"TrainingJobSummaries": []})  # estimate
+        stub.add_response("list_training_jobs", {"TrainingJobSummaries": []})  # slots
         stub.add_client_error(
             "create_training_job", "ResourceLimitExceeded", QUOTA_MESSAGE, http_status_code=400
         )
