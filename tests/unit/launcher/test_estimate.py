@@ -27,7 +27,7 @@ REQUEST = {"TrainingJobName": "yolo-cats-bbbbbbbbbb", "HyperParameters": {"epoch
 
 
 def test_the_previous_job_of_the_same_dataset_scaled_by_epochs() -> None:
-    jobs = {
+    jobs: dict[str, dict[str, Any]] = {
         "yolo-cats-2-cccccccccc": {"BillableTimeInSeconds": 9999},  # another dataset
         "yolo-cats-aaaaaaaaaa": {"BillableTimeInSeconds": 600, "HyperParameters": {"epochs": "50"}},
     }
