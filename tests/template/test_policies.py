@@ -30,6 +30,7 @@ STAR_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
     "sagemaker:ListModelPackages",
+    "sagemaker:ListTrainingJobs",  # counting the jobs in progress: no resource type
 }
 TRAINING_JOBS = {
     "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
@@ -469,6 +470,9 @@ LAUNCHER_ENV = {
     "LAUNCH_QUEUE_URL": {"Ref": "LaunchQueue"},
     "SETTLE_SECONDS": {"Ref": "SettleSeconds"},
     "MAX_SETTLE_SECONDS": {"Ref": "MaxSettleSeconds"},
+    "MAX_CONCURRENT_JOBS": {"Ref": "MaxConcurrentJobs"},
+    "MAX_QUEUE_HOURS": {"Ref": "MaxQueueHours"},
+    "MONTHLY_BUDGET_USD": {"Ref": "MonthlyBudgetUSD"},
 }
 NOTIFIER_ENV = {
     "NOTIFICATION_TOPIC_ARN": TOPIC,
@@ -476,6 +480,7 @@ NOTIFIER_ENV = {
     "UPLOADS_TABLE": {"Ref": "UploadsTable"},
     "JOB_NAME_PREFIX": {"Ref": "JobNamePrefix"},
     "INFERENCE_IMAGE_URI": {"Fn::Sub": "${InferenceImageRepository.RepositoryUri}:latest"},
+    "LAUNCH_QUEUE_URL": {"Ref": "LaunchQueue"},
 }
 POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": "yolo-on-upload",
@@ -618,6 +623,8 @@ def test_topic_is_encrypted_and_every_alarm_notifies_it(resources: Resources) ->
         ("Errors", str({"Ref": "StartTrainingFunction"})),
         ("Errors", str({"Ref": "NotifyStatusFunction"})),
         ("Errors", str({"Ref": "DeployModelFunction"})),
+        # The launch queue: a valid upload waiting for a slot or the budget for too long.
+        ("QueueWaitSoFarSeconds", "yolo-on-upload"),
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [TOPIC]

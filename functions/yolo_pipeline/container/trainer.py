@@ -17,6 +17,12 @@ from yolo_pipeline.container import weights as safe_weights
 from yolo_pipeline.container.errors import Terminated
 from yolo_pipeline.container.layout import RUN_NAME, Layout
 from yolo_pipeline.container.offline import resolve_model, weights_dir
+from yolo_pipeline.container.watchdog import (
+    NAN_REASON,
+    TrainingSick,
+    is_ultralytics_nan_stop,
+    watchdog_for,
+)
 from yolo_pipeline.training.hyperparameters import CONTAINER_KEYS
 from yolo_pipeline.training.metric_line import format_metric_line, from_ultralytics
 
@@ -174,7 +180,11 @@ def train(
         model.add_callback(event, callback)
     base = model._smart_load("trainer")
     trainer_cls = type(f"Atomic{base.__name__}", (base,), {"save_model": _atomic_save_model})
+    watchdog = watchdog_for(values, layout.failure)  # NaN losses and stalls stop the run
+    for event, callback in watchdog.callbacks().items():
+        model.add_callback(event, callback)
     stop.in_training = True
+    watchdog.start()
     try:
         if resumed is not None:
             model.train(
@@ -182,7 +192,12 @@ def train(
             )
         else:
             model.train(trainer=trainer_cls, **train_args)
+    except RuntimeError as exc:
+        if is_ultralytics_nan_stop(exc):
+            raise TrainingSick(NAN_REASON) from exc
+        raise
     finally:
+        watchdog.stop()
         stop.in_training = False
     final = from_ultralytics(getattr(model.trainer, "metrics", None) or {})
     return TrainOutcome(resumed, final, final_validation=captured.get("final"))

@@ -43,6 +43,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email, publish
+from yolo_pipeline.aws.launch_queue import is_wake
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.aws.uploads import UploadsTable
 from yolo_pipeline.dataset.budget import CheckBudget
@@ -58,6 +59,8 @@ from yolo_pipeline.launcher.notices import (
     Notices,
 )
 from yolo_pipeline.launcher.pinning import UploadSuperseded
+from yolo_pipeline.launcher.queue import LaunchQueue, is_queued_message
+from yolo_pipeline.launcher.queue_rules import QueueSettings
 from yolo_pipeline.launcher.s3_event import Ignored, Upload, parse_upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.settle import Attempt, Decision, defer_seconds
@@ -118,6 +121,18 @@ class Launcher:
             send=self.send,
             verdicts=self.verdicts,
         )
+        self.queue = LaunchQueue(
+            settings,
+            QueueSettings.from_env(),
+            region=self.region,
+            s3=self.s3,
+            sagemaker=self.sagemaker,
+            sqs=self.sqs,
+            dynamodb=dynamodb,
+            starter=self.starter,
+            send=self.send,
+            clock=lambda: self.clock(),
+        )
         self.idempotency_config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
             raise_on_no_idempotency_key=True,
@@ -167,8 +182,26 @@ class Launcher:
             logger.warning("Queue message is not JSON; dropped", extra={"id": record.message_id})
             metrics.add_metric(name="EventIgnored", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "message body is not JSON"}
-        attempt = Attempt.from_message_attributes(record.raw_event.get("messageAttributes") or {})
+        if is_wake(event):  # a job ended: start what waits for its slot (launcher/queue.py)
+            return self.queue.wake()
+        attributes = record.raw_event.get("messageAttributes") or {}
+        if is_queued_message(attributes):  # a waiting upload's re-check (launcher/queue.py)
+            return self.recheck_queued(event, attributes, record.body, context)
+        attempt = Attempt.from_message_attributes(attributes)
         return self.handle_event(event, context, attempt=attempt, body=record.body, first=first)
+
+    def recheck_queued(
+        self, event: dict[str, Any], attributes: dict[str, Any], body: str, context: Any = None
+    ) -> dict[str, Any]:
+        parsed = parse_upload(event, self.settings.dataset_prefix)
+        if isinstance(parsed, Ignored):
+            return {"status": "ignored", "reason": parsed.reason}
+        if context is not None:
+            self.queue.register_lambda_context(context)
+            self.notices.register_lambda_context(context)
+        logger.remove_keys(list(_RECORD_LOG_KEYS))
+        logger.append_keys(dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer)
+        return self.queue.recheck(parsed, attributes, body)
 
     def handle_event(
         self,
@@ -189,6 +222,7 @@ class Launcher:
         attempt = attempt or Attempt()
         if context is not None:
             self.notices.register_lambda_context(context)
+            self.queue.register_lambda_context(context)
         logger.append_keys(
             dataset=parsed.dataset_uri, s3_sequencer=parsed.sequencer, settle_attempt=attempt.number
         )
@@ -212,11 +246,13 @@ class Launcher:
             return self._requeue(parsed, attempt, body or json.dumps(event))
         if context is not None:
             self.idempotency_config.register_lambda_context(context)
+        # The key is the upload alone; the body is what a queued upload sends back.
         result: dict[str, Any] = self._launch_once(
             upload=parsed.identity(),
             still_changing=decision.still_changing,
             stale=[[u.key, u.upload_id] for u in decision.stale_uploads],
             budget=budget,
+            body=body or json.dumps(event),
         )
         return result
 
@@ -281,6 +317,7 @@ class Launcher:
         still_changing: bool = False,
         stale: list[list[str]] | None = None,
         budget: CheckBudget | None = None,
+        body: str = "",
     ) -> dict[str, Any]:
         """Runs once per upload identity (Powertools idempotency around it)."""
         up = Upload.from_identity(upload)
@@ -311,7 +348,10 @@ class Launcher:
         )
         if choice.problems:
             return self.starter.reject(up, choice.problems, checked.warnings, notes)
-        return self.starter.start(up, name, checked, choice, notes)
+        prepared = self.starter.prepare(up, name, checked, choice, notes)
+        if isinstance(prepared, dict):
+            return prepared
+        return self.queue.submit(up, prepared, body or json.dumps({}))
 
     def send(self, email: Email) -> None:
         publish(self.sns, self.settings.notification_topic_arn, email)

@@ -30,6 +30,9 @@ from yolo_pipeline.launcher.job_request import (
 )
 from yolo_pipeline.launcher.model_source import ModelChoice
 from yolo_pipeline.launcher.notices import QUOTA, STARTED, NoticeKind, Notices
+from yolo_pipeline.launcher.pending import Prepared
+from yolo_pipeline.launcher.queue_emails import cost_lines, with_cost_lines
+from yolo_pipeline.launcher.queue_rules import SlotRefused
 from yolo_pipeline.launcher.s3_event import Upload
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.launcher.verdicts import Verdicts
@@ -69,15 +72,26 @@ class JobStarter:
         self.notices = notices
         self.send = send
         self.image_guard = ImageGuard(settings.training_image_repository_uri)
+        self.quota_waits = False  # True with the launch queue: a quota refusal waits
+        # (job name, seconds) of the dataset's previous job for the start email's estimate.
+        self.estimate: Callable[[dict[str, Any]], tuple[str, float] | None] | None = None
 
     def start(
         self, up: Upload, name: str, checked: Checked, choice: ModelChoice, notes: SettleNotes
     ) -> dict[str, Any]:
         """CreateTrainingJob, then the start email (exactly once, across retries)."""
+        prepared = self.prepare(up, name, checked, choice, notes)
+        return prepared if isinstance(prepared, dict) else self.create(prepared)
+
+    def prepare(
+        self, up: Upload, name: str, checked: Checked, choice: ModelChoice, notes: SettleNotes
+    ) -> Prepared | dict[str, Any]:
+        """The request and the start email; a result instead when the image is missing."""
         settings, options, dataset_uri = self.settings, checked.config.sagemaker, up.dataset_uri
         if not self.image_guard.present(settings.training_image_uri):
             return self._no_image(up, name)
         request = self._request(up, name, checked, choice)
+        runtime = request["StoppingCondition"]["MaxRuntimeInSeconds"]
         started_email = render_started(
             prefix=settings.job_name_prefix,
             dataset_prefix=settings.dataset_prefix,
@@ -86,7 +100,7 @@ class JobStarter:
             region=self.region,
             instance_type=options.instance_type,
             spot=options.spot,
-            max_runtime_seconds=request["StoppingCondition"]["MaxRuntimeInSeconds"],
+            max_runtime_seconds=runtime,
             max_wait_seconds=spot_wait_seconds(options.max_runtime_seconds)
             if options.spot
             else None,
@@ -95,12 +109,35 @@ class JobStarter:
             warnings=checked.warnings,
             train_args=request["HyperParameters"],
         )
+        count = int(request["ResourceConfig"].get("InstanceCount", 1))
+        started_email = with_cost_lines(
+            started_email,
+            cost_lines(
+                options.instance_type,
+                count,
+                runtime,
+                options.spot,
+                self.estimate(request) if self.estimate else None,
+            ),
+        )
         started_email = notes.apply(started_email, up.bucket)
+        return Prepared(up.identity(), request, started_email)
+
+    def create(self, prepared: Prepared) -> dict[str, Any]:
+        """CreateTrainingJob from a prepared start, then its email (once per upload)."""
+        up, request, started_email = (
+            Upload.from_identity(prepared.identity),
+            prepared.request,
+            prepared.email,
+        )
+        name, dataset_uri = prepared.job_name, up.dataset_uri
+        instance_type = request["ResourceConfig"]["InstanceType"]
+        spot = bool(request.get("EnableManagedSpotTraining"))
         try:
             self.sagemaker.create_training_job(**request)
         except ClientError as exc:
             if error_code(exc) != "ResourceInUse":
-                return self._on_create_error(exc, up, name, options.instance_type, options.spot)
+                return self._on_create_error(exc, up, name, instance_type, spot)
             # Same upload, same name: an earlier attempt created the job. Send its start
             # email unless that attempt got as far as sending it.
             logger.info("Training job already exists", extra={"error": error_message(exc)})
@@ -112,10 +149,7 @@ class JobStarter:
                 "job_name": name,
                 "email_sent": sent,
             }
-        logger.info(
-            "Training job created",
-            extra={"instance_type": options.instance_type, "spot": options.spot},
-        )
+        logger.info("Training job created", extra={"instance_type": instance_type, "spot": spot})
         self.verdicts.record(up, "started", job_name=name)
         self._send_once(STARTED, up, started_email)
         metrics.add_metric(name="JobStarted", unit=MetricUnit.Count, value=1)
@@ -146,6 +180,8 @@ class JobStarter:
         self, exc: ClientError, up: Upload, name: str, instance_type: str, spot: bool
     ) -> dict[str, Any]:
         code, message, dataset_uri = error_code(exc), error_message(exc), up.dataset_uri
+        if code == "ResourceLimitExceeded" and self.quota_waits:
+            raise SlotRefused(message)  # the launch queue waits for a slot instead
         if code == "ResourceLimitExceeded":
             logger.warning("Quota reached", extra={"error": message})
             metrics.add_metric(name="QuotaExceeded", unit=MetricUnit.Count, value=1)

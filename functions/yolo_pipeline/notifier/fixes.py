@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from yolo_pipeline.contract import FAILURE_DATASET_CHANGED
+from yolo_pipeline.contract import FAILURE_DATASET_CHANGED, FAILURE_NAN_LOSS, FAILURE_STALL
 
 
 def likely_fixes(
@@ -66,6 +66,12 @@ def likely_fixes(
     if status == "Stopped" and not secondary_status.startswith("Max"):
         fixes.append(
             "Someone stopped the job. Upload data.yaml (or the zip) again to start a new job."
+        )
+    if FAILURE_NAN_LOSS.lower() in reason or FAILURE_STALL.lower() in reason:
+        fixes.append(
+            "The training container stopped a sick run early (see the reason above for what"
+            " to try). best.pt and last.pt of the last finished epoch are kept under"
+            " checkpoints/<job name>/run/weights/ in the dataset bucket."
         )
     fixes.append("Full details: the CloudWatch logs linked below (the end of the log).")
     return fixes

@@ -38,6 +38,7 @@ from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.notifier.completed import completed_extras
 from yolo_pipeline.notifier.emails import render_job_email
+from yolo_pipeline.notifier.job_ended import JobEnded
 from yolo_pipeline.notifier.sagemaker_event import (
     MalformedEvent,
     StateChange,
@@ -128,6 +129,8 @@ class Notifier:
         self.sagemaker = sagemaker or aws.client("sagemaker")
         self.sns = sns or aws.client("sns")
         self.s3 = s3 or aws.client("s3")
+        # The job's cost for the budget, and a wake-up for the launch queue.
+        self.job_ended = JobEnded(dynamodb or aws.client("dynamodb"), aws.client("sqs"))
         self.config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS, response_hook=_mark_duplicate
         )
@@ -186,6 +189,7 @@ class Notifier:
         except Exception:  # a renderer bug must still let the user know the outcome
             logger.exception("Rendering the email failed; sending the minimal one")
             email = fallback_email(change, region, prefix)
+        self.job_ended(change.job_name, described)  # before the email: a failure retries both
         message_id = publish(self.sns, self.settings.notification_topic_arn, email)
         metrics.add_metric(name=METRIC_BY_STATUS[change.status], unit=MetricUnit.Count, value=1)
         logger.info("Email sent", extra={"subject": email.subject, "message_id": message_id})

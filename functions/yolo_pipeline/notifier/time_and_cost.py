@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from yolo_pipeline.notifier.job_facts import phase_durations
-from yolo_pipeline.notifier.pricing import (
+from yolo_pipeline.aws.pricing import (
     PRICE_REGION,
     approximate_cost,
     hourly_price,
     spot_savings,
 )
+from yolo_pipeline.notifier.job_facts import phase_durations
 from yolo_pipeline.notifier.sagemaker_event import as_datetime
 from yolo_pipeline.text import duration_text, finite_number
 

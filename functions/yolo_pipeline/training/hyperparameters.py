@@ -55,6 +55,8 @@ EXPORT_FORMATS: frozenset[str] = frozenset({"onnx", "torchscript"})  # what the 
 CONTAINER_KEYS: dict[str, Any] = {
     "model": DEFAULT_MODEL,  # also an Ultralytics argument; the container picks the default
     "export": "",  # comma-separated formats exported from best.pt into model/, e.g. "onnx"
+    # Minutes without a finished epoch before the container stops the run (a hung loader).
+    "stall_minutes": 120,
 }
 
 MAX_ENTRIES = 100  # CreateTrainingJob HyperParameters limits
@@ -201,6 +203,10 @@ def _check_container_key(key: str, value: Any, file: str) -> list[Finding]:
                     hint=f"use one or more of {', '.join(sorted(EXPORT_FORMATS))}, comma-separated",
                 )
             ]
+    if key == "stall_minutes" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10_080
+    ):
+        return [error(file, "must be minutes, more than 0 and at most 10080", field=key)]
     if key == "model":
         if not isinstance(value, str) or not value.strip():
             return [error(file, "must be a model name such as yolo26n.pt", field=key)]

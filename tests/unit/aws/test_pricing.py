@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from yolo_pipeline.launcher.settings import DEFAULT_ALLOWED_INSTANCE_TYPES
-from yolo_pipeline.notifier.pricing import (
+from yolo_pipeline.aws.pricing import (
     ON_DEMAND_USD_PER_HOUR,
     approximate_cost,
     hourly_price,
     spot_savings,
 )
+from yolo_pipeline.launcher.settings import DEFAULT_ALLOWED_INSTANCE_TYPES
 
 
 def test_every_default_allowed_type_has_a_price() -> None:

@@ -1,4 +1,5 @@
-"""Approximate SageMaker training prices, for the "what did it cost" line of the email.
+"""Approximate SageMaker training prices: what a job cost (the Completed email, the budget)
+and what it may cost (the start email's ceiling).
 
 On-demand list prices in US dollars per instance-hour for SageMaker *training* in
 us-east-1 (N. Virginia), as published on https://aws.amazon.com/sagemaker/pricing/ in 2025.
