@@ -6,7 +6,7 @@ downloaded and refuses to train when the two differ. Both sides feed it the same
 
 - a folder: every file below the dataset root, by its path relative to the root and its size;
   the files whose content decides what trains (data.yaml, training.yaml, label rows, split
-  lists: ``HASHED_SUFFIXES``) also by the SHA-256 of their bytes;
+  lists, semantic masks and depth targets: ``is_hashed``) also by the SHA-256 of their bytes;
 - a zip: every entry of the central directory by name, size and CRC-32 (which covers every
   byte of every member, images included).
 """
@@ -18,7 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 VERSION = "v1"
-HASHED_SUFFIXES = (".txt", ".yaml", ".yml")
+HASHED_SUFFIXES = (".txt", ".yaml", ".yml", ".npy")
+# Semantic masks and depth maps are PNGs in these folders (Ultralytics' default masks_dir and
+# depth folder): their pixels are the labels. Images are pinned by path and size only.
+TARGET_FOLDERS = frozenset({"masks", "depth"})
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +33,10 @@ class DigestEntry:
 
 def is_hashed(path: str) -> bool:
     """Whether a folder's file enters the digest by its content."""
-    return path.lower().endswith(HASHED_SUFFIXES)
+    lower = path.lower()
+    if lower.endswith(HASHED_SUFFIXES):
+        return True
+    return lower.endswith(".png") and not TARGET_FOLDERS.isdisjoint(lower.split("/")[:-1])
 
 
 def sha256_fingerprint(data: bytes) -> str:

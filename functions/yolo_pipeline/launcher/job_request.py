@@ -158,11 +158,12 @@ def build_training_job_request(  # noqa: PLR0913 (keyword-only: one per request 
         request["InputDataConfig"].append(_weights_channel(weights_uri))
     if options.spot:
         stopping["MaxWaitTimeInSeconds"] = spot_wait_seconds(runtime)
-        # One sub-prefix per job, so a restarted spot job resumes only its own run.
-        request["CheckpointConfig"] = {
-            "S3Uri": _join(checkpoint_s3_uri, job_name),
-            "LocalPath": CHECKPOINT_LOCAL_PATH,
-        }
+    # One sub-prefix per job, so a restarted spot job resumes only its own run; on demand too,
+    # so a run the watchdog stops (or a user) keeps its best.pt and last.pt in the bucket.
+    request["CheckpointConfig"] = {
+        "S3Uri": _join(checkpoint_s3_uri, job_name),
+        "LocalPath": CHECKPOINT_LOCAL_PATH,
+    }
     return request
 
 

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from yolo_pipeline.contract import TRAINING_YAML
+from yolo_pipeline.dataset.digest import (
+    DigestEntry,
+    dataset_digest,
+    is_hashed,
+    sha256_fingerprint,
+)
 from yolo_pipeline.dataset.validation.report import Report
 from yolo_pipeline.errors import DatasetProblem, JobProblem
 from yolo_pipeline.launcher.emails import render_rejection
@@ -140,6 +146,7 @@ def request_stage(
         train_args=train_args,
         data_yaml_etag=md5,
         pipeline_name=settings.pipeline_name,
+        dataset_digest=upload_digest(dataset),
     )
     print(
         "sagemaker.create_training_job(**request) with placeholder image, role and buckets:",
@@ -205,3 +212,16 @@ def serve_stage(root: Path, dataset: Path, out: TextIO) -> None:
         print(f"Not served: {exc}", file=out)
     except ServerError as exc:
         raise JobProblem(f"the trained model did not serve: {exc}") from exc
+
+
+def upload_digest(dataset: Path) -> str:
+    """The pin the launcher would compute for this folder once uploaded: hidden files and
+    label caches are never uploaded (nor copied into the job's channel here)."""
+    entries = []
+    for path in sorted(p for p in dataset.rglob("*") if p.is_file()):
+        rel = path.relative_to(dataset).as_posix()
+        if any(part.startswith(".") for part in rel.split("/")) or rel.endswith(".cache"):
+            continue
+        content = sha256_fingerprint(path.read_bytes()) if is_hashed(rel) else ""
+        entries.append(DigestEntry(rel, path.stat().st_size, content))
+    return dataset_digest(entries)

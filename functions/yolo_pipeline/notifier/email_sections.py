@@ -8,10 +8,12 @@ call leaves a one-line note, never a gap (docs/architecture.md, "Completed email
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Mapping, Sequence
 
 from yolo_pipeline.notifier.job_results import ClassFigures, JobResults
 from yolo_pipeline.notifier.registry import RegisteredModel, RegistryOutcome
+from yolo_pipeline.text import clean
 from yolo_pipeline.training.metric_line import headline_label, headline_metric, higher_is_better
 
 ALL_CLASSES_MAX = 15  # up to this many classes the table lists every one
@@ -177,7 +179,9 @@ def comparison_lines(
     return lines
 
 
-def registry_lines(registry: RegistryOutcome | None, note: str = "") -> list[str]:
+def registry_lines(
+    registry: RegistryOutcome | None, note: str = "", dataset: str = ""
+) -> list[str]:
     if registry is None:
         return f"Model registry: {note}.".split("\n") if note else []  # one body line each
     package = registry.package
@@ -194,7 +198,11 @@ def registry_lines(registry: RegistryOutcome | None, note: str = "") -> list[str
         f"  {package.arn}",
     ]
     if status != "Approved":
-        lines += ["  Approve it for deployment:", f"    {package.approve_command}"]
+        lines.append("  Approve it for deployment (it then serves from the dataset's endpoint):")
+        if dataset and package.version:
+            approve = f"yolo-pipeline approve {shlex.quote(clean(dataset, 120))}"
+            lines += [f"    {approve} --version {package.version}", "  or, without the CLI:"]
+        lines.append(f"    {package.approve_command}")
     return lines
 
 

@@ -147,7 +147,9 @@ def render_job_email(
     lines += ["", *_metrics_section(what.status, metrics, job)]
     if what.status == "Completed":
         task = task_of(job.get("HyperParameters"))
-        lines += _completed_sections(metrics, task, results, results_note, registry, registry_note)
+        lines += _completed_sections(
+            metrics, task, results, results_note, registry, registry_note, name
+        )
     lines += ["", *time_and_cost_lines(job, instance_type, count, spot)]
     lines += ["", *_model_section(what.status, job)]
     lines += [
@@ -169,6 +171,7 @@ def _completed_sections(
     results_note: str,
     registry: RegistryOutcome | None,
     registry_note: str,
+    dataset: str = "",
 ) -> list[str]:
     best = whole_number(metrics.get(BEST_EPOCH_METRIC))
     run = whole_number(metrics.get(EPOCH_METRIC))
@@ -178,7 +181,7 @@ def _completed_sections(
     )
     lines += ["", *compared] if compared else []
     lines += ["", *sections.per_class_lines(results, results_note)]
-    registered = sections.registry_lines(registry, registry_note)
+    registered = sections.registry_lines(registry, registry_note, dataset)
     lines += ["", *registered] if registered else []
     return lines
 

@@ -33,7 +33,14 @@ def likely_fixes(
             "The container ran out of RAM: set cache: false and fewer workers in"
             " training.yaml, or choose an instance type with more memory."
         )
-    if FAILURE_DATASET_CHANGED.lower() in reason:
+    if FAILURE_NAN_LOSS.lower() in reason or FAILURE_STALL.lower() in reason:
+        # First: the watchdog's own reason says "check the labels", which is no dataset error.
+        fixes.append(
+            "The training container stopped a sick run early: see the reason above for what"
+            " to try. best.pt and last.pt of the last finished epoch are kept under"
+            " checkpoints/<job name>/run/weights/ in the dataset bucket."
+        )
+    elif FAILURE_DATASET_CHANGED.lower() in reason:
         fixes.append(
             "The dataset was replaced or edited after this job was requested, so the job"
             " stopped before training. The newer upload gets its own check (and its own job"
@@ -66,12 +73,6 @@ def likely_fixes(
     if status == "Stopped" and not secondary_status.startswith("Max"):
         fixes.append(
             "Someone stopped the job. Upload data.yaml (or the zip) again to start a new job."
-        )
-    if FAILURE_NAN_LOSS.lower() in reason or FAILURE_STALL.lower() in reason:
-        fixes.append(
-            "The training container stopped a sick run early (see the reason above for what"
-            " to try). best.pt and last.pt of the last finished epoch are kept under"
-            " checkpoints/<job name>/run/weights/ in the dataset bucket."
         )
     fixes.append("Full details: the CloudWatch logs linked below (the end of the log).")
     return fixes

@@ -197,7 +197,7 @@ def test_training_yaml_override_shapes_the_request(
         "VolumeSizeInGB": 80,
     }
     assert request["EnableManagedSpotTraining"] is False
-    assert "CheckpointConfig" not in request
+    assert request["CheckpointConfig"]["S3Uri"].endswith(f"/{request['TrainingJobName']}/")
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 6 * 3600}
     assert request["AlgorithmSpecification"]["TrainingInputMode"] == "FastFile"
     assert request["InputDataConfig"][0]["InputMode"] == "FastFile"

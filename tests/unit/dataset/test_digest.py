@@ -47,5 +47,7 @@ def test_any_change_gives_another_digest(changed: list[DigestEntry]) -> None:
 
 def test_which_files_are_hashed() -> None:
     assert is_hashed("data.yaml") and is_hashed("labels/a.TXT") and is_hashed("training.yml")
-    assert not is_hashed("images/a.jpg") and not is_hashed("masks/a.png")
+    assert not is_hashed("images/a.jpg") and not is_hashed("images/val/a.png")
+    # Semantic masks and depth targets are labels: their content is pinned too.
+    assert is_hashed("masks/val/a.png") and is_hashed("depth/train/a.png") and is_hashed("d/x.npy")
     assert crc32_fingerprint(-1) == "crc32:ffffffff"

@@ -74,11 +74,12 @@ def test_spot_request_is_complete_and_valid() -> None:
     assert request["Environment"]["YOLO_OFFLINE"] == "1"
 
 
-def test_on_demand_has_no_wait_and_no_checkpoints() -> None:
+def test_on_demand_has_no_wait_but_keeps_checkpoints() -> None:
     request = _request(options=SageMakerOptions("ml.m5.xlarge", False, 3600, 30, "FastFile"))
     validate_request("sagemaker", "CreateTrainingJob", request)
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
-    assert "CheckpointConfig" not in request
+    # A stopped run (watchdog, user) keeps its weights in the bucket, spot or not.
+    assert request["CheckpointConfig"]["LocalPath"] == "/opt/ml/checkpoints"
     assert request["EnableManagedSpotTraining"] is False
     assert request["AlgorithmSpecification"]["TrainingInputMode"] == "FastFile"
 
