@@ -21,6 +21,7 @@ from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code
 from yolo_pipeline.cli.arguments import int_in_range
 from yolo_pipeline.cli.stack import add_aws_options, open_stack
+from yolo_pipeline.deployer.requests import endpoint_name, version_of
 from yolo_pipeline.errors import EXIT_OK, AwsProblem
 from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import (
@@ -61,13 +62,16 @@ def model_dict(model: RegisteredModel) -> dict[str, Any]:
     }
 
 
-def format_group(group: str, models: list[RegisteredModel]) -> str:
-    """One group as a fixed-width table, newest version first, each version's ARN under it
-    (pure)."""
+def format_group(
+    group: str, models: list[RegisteredModel], serving: tuple[str, int | None] | None = None
+) -> str:
+    """One group as a fixed-width table, newest version first, each version's ARN under it,
+    the version its endpoint serves marked (pure). ``serving``: (endpoint status, version)."""
     header = ("VERSION", "REGISTERED (UTC)", "APPROVAL", "TASK", "HEADLINE", "JOB")
+    live = serving[1] if serving else None
     cells = [
         (
-            str(m.version or "-"),
+            f"{m.version or '-'}{' *' if live is not None and m.version == live else ''}",
             m.created.strftime("%Y-%m-%d %H:%M") if m.created else "-",
             m.approval or "-",
             m.task or "-",
@@ -84,7 +88,23 @@ def format_group(group: str, models: list[RegisteredModel]) -> str:
         lines.append(f"    arn: {clean(model.arn, 300)}")
     if not models:
         lines.append("  (no versions)")
+    if serving:
+        status, version = serving
+        which = f"version {version}" if version is not None else "a version"
+        lines.append(f"  * endpoint {endpoint_name(group)} serves {which} ({status})")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def endpoint_serving(sagemaker: Any, group: str) -> tuple[str, int | None] | None:
+    """(status, version) of the dataset's endpoint, None when it has none."""
+    try:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint_name(group))
+    except ClientError as exc:
+        if error_code(exc) == "ValidationException":  # SageMaker: no such endpoint
+            return None
+        raise
+    config = str(described.get("EndpointConfigName") or "")
+    return str(described.get("EndpointStatus") or "-"), version_of(config)
 
 
 def group_models(sagemaker: Any, group: str, limit: int) -> list[RegisteredModel]:
@@ -124,22 +144,28 @@ def show_models(
         else:
             groups = pipeline_groups(sagemaker, prefix)
         found = {g: group_models(sagemaker, g, limit) for g in groups}
+        serving = {g: endpoint_serving(sagemaker, g) for g, ms in found.items() if ms}
     except ClientError as exc:
         code = error_code(exc)
         if dataset and code == "ValidationException":  # SageMaker: the group does not exist
-            found = {}
+            found, serving = {}, {}
         else:
             raise AwsProblem(f"cannot read the model registry: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsProblem(f"cannot read the model registry: {exc}") from exc
     if as_json:
         groups_json = {g: [model_dict(m) for m in ms] for g, ms in found.items()}
-        print(json.dumps({"groups": groups_json}, indent=2, default=str), file=out)
+        live = {
+            g: {"endpoint": endpoint_name(g), "status": sv[0], "version": sv[1]}
+            for g, sv in serving.items()
+            if sv
+        }
+        print(json.dumps({"groups": groups_json, "serving": live}, indent=2, default=str), file=out)
         return EXIT_OK
     if dataset and not any(found.values()):
         print(f"No registered models for dataset {dataset!r} ({groups[0]}).", file=out)
         return EXIT_OK
-    tables = [format_group(g, models) for g, models in found.items()]
+    tables = [format_group(g, models, serving.get(g)) for g, models in found.items()]
     if not tables:
         print(
             f"No model package groups named {prefix}-* in {aws.current_region()}: a model is "
@@ -149,8 +175,8 @@ def show_models(
         return EXIT_OK
     print("\n\n".join(tables), file=out)
     print(
-        "\nApprove a version (it then deploys): aws sagemaker update-model-package "
-        "--model-package-arn <arn above> --model-approval-status Approved",
+        "\nApprove a version (it then serves from the dataset's endpoint): "
+        "yolo-pipeline approve DATASET --version N",
         file=out,
     )
     return EXIT_OK

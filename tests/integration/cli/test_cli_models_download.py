@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,43 @@ def test_models_lists_versions_with_metrics_and_approval(
     first = next(i for i, line in enumerate(lines) if "yolo-pets-1111111111" in line)
     assert second < first  # newest first
     assert "PendingManualApproval" in lines[second] and "0.655" in lines[second]
-    assert "--model-approval-status Approved" in text
+    assert "yolo-pipeline approve DATASET --version N" in text
+    assert "* endpoint" not in text  # no endpoint yet
     assert main(["models"]) == 0
     everything = capsys.readouterr().out
     assert "yolo-pets:" in everything and "yolo-cars:" in everything
+
+
+def test_models_marks_the_version_the_endpoint_serves(aws: None) -> None:
+    register("yolo-pets-1111111111", "pets", 0.601)
+    register("yolo-pets-2222222222", "pets", 0.655)
+    sagemaker = clients.client("sagemaker")
+    # What the deployer leaves: endpoint <group>, its config <group>-v<version>.
+    sagemaker.create_model(
+        ModelName="yolo-pets-v1",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/model",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/i:latest"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="yolo-pets-v1",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "yolo-pets-v1",
+                "ServerlessConfig": {"MemorySizeInMB": 3072, "MaxConcurrency": 5},
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="yolo-pets", EndpointConfigName="yolo-pets-v1")
+    out = io.StringIO()
+    assert show_models("pets", out=out) == 0
+    text = out.getvalue()
+    assert "* endpoint yolo-pets serves version 1" in text
+    served = next(line for line in text.splitlines() if "yolo-pets-1111111111" in line)
+    assert served.split()[0:2] == ["1", "*"]
+    out = io.StringIO()
+    assert show_models("pets", out=out, as_json=True) == 0
+    assert json.loads(out.getvalue())["serving"]["yolo-pets"]["version"] == 1
 
 
 def test_models_of_an_unknown_dataset(aws: None) -> None:
