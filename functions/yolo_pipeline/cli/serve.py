@@ -37,7 +37,7 @@ def run_serve(args: argparse.Namespace) -> int:
     # The serving stack (Ultralytics, torch) loads only here: a CLI-only install lacks it, and
     # safe loading must be switched on before Ultralytics is first imported.
     from yolo_pipeline.serving.predictor import enable_safe_loading
-    from yolo_pipeline.serving.server import serve
+    from yolo_pipeline.serving.server import serve  # Ultralytics and torch: only to serve
 
     enable_safe_loading()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -49,7 +49,7 @@ def run_check(path: str, defaults: SageMakerDefaults) -> Checked:
     """The launcher's check on ``path``; unreadable data raises AwsProblem (exit 2)."""
     # Imported when a command validates: the storage backends pull in the image decoders.
     from yolo_pipeline.dataset.storage.opener import open_location
-    from yolo_pipeline.dataset.validation.report import listing_every_finding
+    from yolo_pipeline.dataset.validation.report import listing_every_finding  # (same)
 
     try:
         storage, data_yaml = open_location(path)

@@ -59,7 +59,7 @@ def write_sanitized_copy(config: DataYaml, root: Path) -> Path:
     read-only, and nothing uploaded is altered. ``.txt`` split lists are copied there with
     each line resolved as the validator resolved it, so training reads what was validated
     (Ultralytics would resolve bare relative lines against the working directory)."""
-    import yaml
+    import yaml  # the writer only; reading goes through safe_yaml
 
     scratch = Path(tempfile.mkdtemp(prefix="yolo-data-"))
     data_yaml = scratch / DATA_YAML
@@ -138,7 +138,7 @@ def log_corrupt(scan: DatasetScan) -> None:
 def _corrupt_reason(image: Path, ultralytics_message: str) -> str:
     """Why a pair is dropped: Pillow's own error for an undecodable image (Ultralytics' message
     then names its HEIF fallback, which misleads), else Ultralytics' (label) message."""
-    from PIL import Image
+    from PIL import Image  # a decoder, only for the images it checks
 
     try:
         with Image.open(image) as im:

@@ -39,7 +39,7 @@ def _decodes(path: Path, flag: int) -> bool:
 
 def _tiff_suspect(path: Path) -> bool:
     """A TIFF whose samples OpenCV may not read, from its header alone (Pillow is lazy)."""
-    from PIL import Image
+    from PIL import Image  # a decoder, only for the images it checks
 
     try:
         with Image.open(path) as im:

@@ -31,7 +31,7 @@ class ScanRecord:
 
 def install(record: ScanRecord) -> None:
     """Hook Ultralytics' dataset scan (call before training builds its datasets)."""
-    import ultralytics.data.dataset as dataset_module
+    import ultralytics.data.dataset as dataset_module  # after safe loading is on
 
     def no_cache(path: Path) -> dict[str, Any]:
         raise FileNotFoundError(f"{path}: label caches are never read (they are pickles)")

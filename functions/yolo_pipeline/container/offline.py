@@ -32,7 +32,7 @@ def setup_offline_environment() -> None:
     # and anywhere else matplotlib's own DejaVuSans stands in for it.
     for name in FONTS:
         if not (fonts / name).exists():
-            import matplotlib
+            import matplotlib  # Ultralytics' plotting backend, set before it loads
 
             dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
             shutil.copyfile(dejavu, fonts / name)
@@ -45,7 +45,7 @@ def weights_dir(code: Path) -> Path:
 
 def point_ultralytics_at_baked_weights(code: Path) -> None:
     """The CUDA AMP check loads WEIGHTS_DIR/yolo26n.pt: make that the baked copy, not a download."""
-    import ultralytics.utils as uu
+    import ultralytics.utils as uu  # after safe loading is on (entry.run)
 
     baked = weights_dir(code)
     if baked.is_dir():

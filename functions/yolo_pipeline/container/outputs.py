@@ -45,7 +45,7 @@ def read_results(run_dir: Path) -> list[dict[str, float]]:
 
 def export_models(best: Path, formats: Sequence[str], imgsz: Any, out: Path) -> list[str]:
     """Export best.pt to each format into ``out``; the names written there."""
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # after safe loading is on (entry.run)
 
     written = []
     for fmt in formats:

@@ -33,7 +33,7 @@ def select_device(values: Mapping[str, Any]) -> Any:
     """All GPUs of the instance (DDP when several), unless the user chose."""
     if values.get("device") not in (None, ""):
         return values["device"]
-    import torch
+    import torch  # heavy: only where the device is chosen
 
     available = torch.cuda.is_available()
     gpu.require_usable_gpus(available, torch.version.cuda, gpu.host_has_nvidia_driver())
@@ -154,7 +154,7 @@ def train(
     layout: Layout, values: Mapping[str, Any], data_yaml: Path, stop: StopFlag
 ) -> TrainOutcome:
     """Train (or resume) into checkpoints/run; SIGTERM raises Terminated at a safe point."""
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # after safe loading is on (entry.run)
 
     train_args = {k: v for k, v in values.items() if k not in CONTAINER_KEYS}
     if train_args.get("distill_model"):  # a baked teacher only (the launcher checked it)

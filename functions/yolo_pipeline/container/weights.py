@@ -37,7 +37,7 @@ class WeightsError(PipelineError):
 
 def enable_safe_load() -> None:
     """Ultralytics reads the flag when ``ultralytics.utils`` is first imported."""
-    import sys
+    import sys  # only to see whether Ultralytics is loaded already
 
     os.environ[SAFE_LOAD_ENV] = "1"
     if "ultralytics.utils" in sys.modules and not getattr(
@@ -103,7 +103,7 @@ def _best_from_archive(channel: Path, job: str, scratch: Path) -> Path:
 def safe_load(path: Path) -> dict[str, Any] | None:
     """The checkpoint loaded the safe way (Ultralytics' ``torch_safe_load(safe_only=True)``),
     or None when it does not load that way (damaged, or naming code outside the allow-list)."""
-    from ultralytics.nn.tasks import torch_safe_load
+    from ultralytics.nn.tasks import torch_safe_load  # after the flag is set
 
     try:
         ckpt, _ = torch_safe_load(str(path), safe_only=True)
