@@ -77,7 +77,7 @@ build: tools ## sam build (python3.13 from pyenv on PATH when present)
 
 # Region and stack name are passed explicitly so `make deploy` and `make image` agree.
 # First deploy: `make deploy DEPLOY_FLAGS=--guided` (asks for NotificationEmail and the rest).
-# Deploy, then build the training image, so the stack is ready to train when it ends
+# Deploy, then build the training and inference images, so the stack is ready to train when it ends
 # (SKIP_IMAGE=1: deploy only, e.g. a template change with the image unchanged).
 deploy: build ## sam deploy, then make image (first time: make deploy DEPLOY_FLAGS=--guided)
 	PATH="$(SAM_PATH)" sam deploy --stack-name $(STACK_NAME) --region $(AWS_REGION) $(DEPLOY_FLAGS)
@@ -87,21 +87,24 @@ endif
 
 # Default: build in the stack's CodeBuild project (no local Docker; the push stays in AWS),
 # with `yolo-pipeline image` run by the SAM tools' Python (boto3 is all it needs).
-# LOCAL=1: build with the local Docker engine (buildx) and push from this machine.
+# LOCAL=1: build both images with the local Docker engine (buildx) and push from this machine.
 # SageMaker only pulls Docker v2 schema 2 manifests: no provenance/SBOM attestations (they
 # turn the push into an OCI image index) and no OCI media types (training_image/buildspec.yml
 # uses the same flags).
-image: ## build the training image and push it to the stack's ECR repository (LOCAL=1: local docker)
+image: ## build the training and inference images and push them to the stack's ECR repositories (LOCAL=1: local docker)
 ifeq ($(LOCAL),1)
 	@command -v docker >/dev/null || { echo "make image LOCAL=1 needs docker with buildx (or drop LOCAL=1 to build in CodeBuild)" >&2; exit 1; }
-	@repo=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --region $(AWS_REGION) \
-	    --query "Stacks[0].Outputs[?OutputKey=='TrainingImageRepositoryUri'].OutputValue" --output text) && \
-	  test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) in $(AWS_REGION) has no TrainingImageRepositoryUri output: make deploy first" >&2; exit 1; } && \
+	@for pair in TrainingImageRepositoryUri:training_image InferenceImageRepositoryUri:inference_image; do \
+	  output=$${pair%%:*}; folder=$${pair#*:}; \
+	  repo=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --region $(AWS_REGION) \
+	    --query "Stacks[0].Outputs[?OutputKey=='$$output'].OutputValue" --output text) && \
+	  { test -n "$$repo" -a "$$repo" != None || { echo "stack $(STACK_NAME) in $(AWS_REGION) has no $$output output: make deploy first" >&2; exit 1; }; } && \
 	  aws ecr get-login-password --region $(AWS_REGION) | docker login --username AWS --password-stdin "$${repo%%/*}" && \
 	  docker buildx build --platform linux/amd64 --provenance=false --sbom=false \
 	    --output "type=image,name=$$repo:$(IMAGE_TAG),push=true,oci-mediatypes=false" \
-	    -f training_image/Dockerfile . && \
-	  echo "pushed $$repo:$(IMAGE_TAG)"
+	    -f $$folder/Dockerfile . && \
+	  echo "pushed $$repo:$(IMAGE_TAG)" || exit 1; \
+	done
 else
 	@$(MAKE) --no-print-directory tools
 	PYTHONPATH=functions $(SAM_VENV)/bin/python -m yolo_pipeline.cli.image \

@@ -31,8 +31,12 @@ class World:
     def __init__(self, topic_arn: str) -> None:
         self.topic_arn = topic_arn
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # On the session, so the clients the CLI makes anew (after choosing its region) record too.
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("provide-client-params.sagemaker.*", self._record)
+        aws.reset_clients()
         self.sagemaker = aws.client("sagemaker")
-        self.sagemaker.meta.events.register("provide-client-params.sagemaker.*", self._record)
         self.jobs = 0
 
     def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -98,6 +102,7 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
     metrics.clear_metrics()
     yield World(arn)
+    boto3.DEFAULT_SESSION = None  # its recording hook ends with the test
 
 
 def handler() -> Any:

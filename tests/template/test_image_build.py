@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -193,3 +194,46 @@ def test_make_image_runs_with_the_sam_tools_python_alone() -> None:
     assert "--stack-name" in result.stdout and "--tag" in result.stdout
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "$(SAM_VENV)/bin/python -m yolo_pipeline.cli.image" in makefile
+
+
+STUB_AWS = """#!/bin/sh
+case "$*" in
+  *TrainingImageRepositoryUri*) echo 123456789012.dkr.ecr.r.amazonaws.com/train ;;
+  *InferenceImageRepositoryUri*) echo "${INFERENCE_REPO:-None}" ;;
+  *get-login-password*) echo password ;;
+esac
+"""
+
+
+def _make_image_local(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`make image LOCAL=1` with stand-ins for the AWS CLI and Docker that log their calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "aws").write_text(STUB_AWS, encoding="utf-8")
+    (bin_dir / "docker").write_text('#!/bin/sh\necho "docker $*" >&2\n', encoding="utf-8")
+    for stub in bin_dir.iterdir():
+        stub.chmod(0o755)
+    return subprocess.run(
+        ["make", "--no-print-directory", "image", "LOCAL=1", "STACK_NAME=s", "AWS_REGION=r",
+         "IMAGE_TAG=t"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
+    )  # fmt: skip
+
+
+def test_make_image_local_builds_and_pushes_both_images(tmp_path: Path) -> None:
+    inference = "123456789012.dkr.ecr.r.amazonaws.com/infer"
+    result = _make_image_local(tmp_path, INFERENCE_REPO=inference)
+    assert result.returncode == 0, result.stderr
+    builds = [line for line in result.stderr.splitlines() if "buildx build" in line]
+    assert len(builds) == 2, result.stderr
+    assert "train:t," in builds[0] and "-f training_image/Dockerfile ." in builds[0]
+    assert f"{inference}:t," in builds[1] and "-f inference_image/Dockerfile ." in builds[1]
+    assert result.stdout.splitlines() == [
+        "pushed 123456789012.dkr.ecr.r.amazonaws.com/train:t",
+        f"pushed {inference}:t",
+    ]
+    # A stack that predates the inference repository: the training image, then a clear stop.
+    older = _make_image_local(tmp_path)
+    assert older.returncode != 0
+    assert "has no InferenceImageRepositoryUri output: make deploy first" in older.stderr

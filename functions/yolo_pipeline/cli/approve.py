@@ -5,28 +5,33 @@ endpoint and emails when it serves."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from yolo_pipeline.aws import clients as aws
-from yolo_pipeline.aws.errors import error_code, error_summary
+from yolo_pipeline.aws.errors import error_code
+from yolo_pipeline.cli.stack import access_problem, add_aws_options, open_stack
 from yolo_pipeline.contract import DATASET_PREFIX
 from yolo_pipeline.deployer.requests import endpoint_name
-from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK
 from yolo_pipeline.names import dataset_name
 from yolo_pipeline.notifier.registry import group_name, list_packages
 
 APPROVAL_NOTE = "approved with yolo-pipeline approve"
 
 
-def dataset_group(dataset: str, prefix: str) -> str:
-    """The model package group of a dataset given by name (``team/cats``) or location
-    (``s3://bucket/datasets/team/cats/``, ``datasets/cats.zip``)."""
-    located = "://" in dataset or dataset.startswith(DATASET_PREFIX)
-    return group_name(prefix, dataset_name(dataset) if located else dataset.strip("/"))
+def dataset_group(dataset: str, prefix: str, dataset_prefix: str = DATASET_PREFIX) -> str:
+    """The model package group of a dataset given by name (``team/cats``, ``cats.zip``) or
+    location (``s3://bucket/datasets/team/cats/``, ``datasets/cats.zip``) (pure).
+
+    A bare name is read as a key below the dataset prefix, so a nested name keeps its folders
+    and a zip's name loses ``.zip``, exactly as the notifier named the group.
+    """
+    located = "://" in dataset or dataset.lstrip("/").startswith(dataset_prefix.lstrip("/"))
+    key = dataset if located else dataset_prefix + dataset.lstrip("/")
+    return group_name(prefix, dataset_name(key, dataset_prefix))
 
 
 def choose(summaries: list[dict[str, Any]], version: int | None) -> dict[str, Any] | None:
@@ -46,9 +51,11 @@ def endpoint_state(sagemaker: Any, endpoint: str) -> str:
         raise
 
 
-def approve(dataset: str, version: int | None, *, prefix: str, out: TextIO) -> int:
+def approve(
+    dataset: str, version: int | None, *, prefix: str, dataset_prefix: str, out: TextIO
+) -> int:
     sagemaker = aws.client("sagemaker")
-    group = dataset_group(dataset, prefix)
+    group = dataset_group(dataset, prefix, dataset_prefix)
     try:
         summaries = list_packages(sagemaker, group, sleep=lambda _s: None)
     except ClientError as exc:
@@ -93,19 +100,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "stack's deployer then creates or updates the endpoint <prefix>-<dataset slug> and "
         "emails when it serves.",
     )
-    p.add_argument("dataset", metavar="DATASET", help="a dataset name or its s3:// URI")
+    p.add_argument(
+        "dataset", metavar="DATASET",
+        help="a dataset name (team/cats, cats.zip) or its s3:// URI or key",
+    )  # fmt: skip
     p.add_argument("--version", type=int, help="the version to approve (default: the newest)")
-    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.add_argument("--prefix", help="job name prefix (default: the stack's JobNamePrefix)")
+    add_aws_options(p)
     p.set_defaults(handler=run_approve)
 
 
 def run_approve(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    prefix = args.prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
+    stack = open_stack(args)
+    prefix = args.prefix or stack.job_prefix
     try:
-        return approve(args.dataset, args.version, prefix=prefix, out=out or sys.stdout)
+        return approve(
+            args.dataset, args.version, prefix=prefix, dataset_prefix=stack.dataset_prefix,
+            out=out or sys.stdout,
+        )  # fmt: skip
     except (ClientError, BotoCoreError) as exc:
-        print(f"yolo-pipeline approve: {error_summary(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        raise access_problem("approve the model version", exc) from exc

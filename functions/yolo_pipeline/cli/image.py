@@ -1,10 +1,12 @@
-"""``yolo-pipeline image``: build the training image in the stack's CodeBuild project.
+"""``yolo-pipeline image``: build the training and inference images in the stack's CodeBuild
+project.
 
 No local Docker engine: the build context (what ``.dockerignore`` lets through) is zipped
 and uploaded under ``builds/`` of the dataset bucket, and CodeBuild builds it for
-linux/amd64 inside the region and pushes it to the stack's ECR repository. The command
-follows the build (phase by phase), prints the end of its log, and ends with the image
-URI and digest. ``make image LOCAL=1`` builds with a local Docker instead.
+linux/amd64 inside the region and pushes each to its ECR repository of the stack. The
+command follows the build (phase by phase), prints the end of its log (which names the
+inference image), and ends with the training image's URI and digest. ``make image LOCAL=1``
+builds both with a local Docker instead.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # Docker's (and ECR's) t
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "image",
-        help="build the training image in AWS CodeBuild and push it (no Docker needed)",
+        help="build the training and inference images in AWS CodeBuild and push them (no Docker "
+        "needed)",
         description="Zip the build context (honouring .dockerignore), upload it to the "
-        "stack's bucket, build training_image/Dockerfile in the stack's CodeBuild project "
-        "and push it to the stack's ECR repository. Ends with the image URI and digest.",
+        "stack's bucket, build training_image/Dockerfile and inference_image/Dockerfile in "
+        "the stack's CodeBuild project and push each to its ECR repository of the stack. "
+        "Ends with the training image's URI and digest.",
     )
     add_aws_options(p)
     p.add_argument("--tag", default="latest", help="image tag to push (default latest)")

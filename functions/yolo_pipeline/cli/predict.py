@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.errors import error_code, error_summary
 from yolo_pipeline.cli.approve import dataset_group
+from yolo_pipeline.cli.stack import access_problem, add_aws_options, open_stack
+from yolo_pipeline.contract import DATASET_PREFIX, ZIP_SUFFIX
 from yolo_pipeline.deployer.requests import endpoint_name
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK, UsageError
 from yolo_pipeline.serving.client import ServerError, attributes, content_type_of, invoke
@@ -47,11 +49,54 @@ def split_arguments(items: list[str]) -> tuple[list[Path], dict[str, float | int
     return images, options
 
 
-def resolve_endpoint(target: str, prefix: str) -> str:
-    """An endpoint name as given, or the endpoint of a dataset name / URI."""
-    if target.startswith(f"{prefix}-") and "/" not in target:
-        return target
-    return endpoint_name(dataset_group(target, prefix))
+ENDPOINT_RULE = (
+    "DATASET is a dataset name (team/cats, cats.zip) or its s3:// URI or key: its endpoint "
+    "<prefix>-<dataset slug> answers. An endpoint ARN is an endpoint; so is a plain name "
+    "when no dataset's model package group has that name's slug and an endpoint of that "
+    "name exists."
+)
+
+
+def resolve_endpoint(
+    target: str,
+    prefix: str,
+    dataset_prefix: str = DATASET_PREFIX,
+    *,
+    group_exists: Callable[[str], bool] = lambda _group: True,
+    endpoint_exists: Callable[[str], bool] = lambda _name: False,
+) -> str:
+    """The endpoint ``target`` names, by the rule in ENDPOINT_RULE: a dataset wins over an
+    endpoint of the same name, so a dataset called like an endpoint still reaches its own."""
+    if target.startswith("arn:") and ":endpoint/" in target:
+        return target.rsplit("/", 1)[-1]
+    group = dataset_group(target, prefix, dataset_prefix)
+    dataset_like = "/" in target or target.endswith(ZIP_SUFFIX)
+    if dataset_like or group_exists(group) or not endpoint_exists(target):
+        return endpoint_name(group)
+    return target
+
+
+def _exists(call: Callable[[], object]) -> bool:
+    """Whether a SageMaker Describe call finds its resource (ValidationException: not found)."""
+    try:
+        call()
+    except ClientError as exc:
+        if error_code(exc) in ("ValidationException", "ResourceNotFound"):
+            return False
+        raise
+    return True
+
+
+def endpoint_of(target: str, prefix: str, dataset_prefix: str) -> str:
+    """``resolve_endpoint`` asking SageMaker which groups and endpoints exist."""
+    sagemaker = aws.client("sagemaker")
+    return resolve_endpoint(
+        target, prefix, dataset_prefix,
+        group_exists=lambda g: _exists(
+            lambda: sagemaker.describe_model_package_group(ModelPackageGroupName=g)
+        ),
+        endpoint_exists=lambda e: _exists(lambda: sagemaker.describe_endpoint(EndpointName=e)),
+    )  # fmt: skip
 
 
 def invoke_endpoint(endpoint: str, path: Path, options: dict[str, float | int]) -> dict[str, Any]:
@@ -96,11 +141,11 @@ def predict(
     local: str | None,
     as_json: bool,
     save: Path | None,
-    prefix: str,
     out: TextIO,
+    endpoint_for: Callable[[str], str] = lambda target: target,
 ) -> int:
     images, options = split_arguments(items)
-    endpoint = resolve_endpoint(target, prefix) if target and not local else ""
+    endpoint = endpoint_for(target) if target and not local else ""
     failures = 0
     for path in images:
         try:
@@ -130,7 +175,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="predict images with a dataset's endpoint (or a local server)",
         description="Send images to the dataset's SageMaker endpoint (or, with --local, to "
         "`yolo-pipeline serve`) and print the objects found. Options: conf=, iou=, imgsz=, "
-        "max_det=.",
+        f"max_det=. {ENDPOINT_RULE}",
     )
     p.add_argument(
         "items", metavar="DATASET|ENDPOINT IMAGE... [key=value]", nargs="+",
@@ -139,26 +184,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--local", metavar="URL", help="a local server, e.g. http://127.0.0.1:8080")
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.add_argument("--save", metavar="DIR", help="draw the boxes on copies of the images in DIR")
-    p.add_argument("--prefix", help="job name prefix (default $JOB_NAME_PREFIX or 'yolo')")
-    p.add_argument("--region", help="AWS region of the stack (default: your AWS config)")
+    p.add_argument("--prefix", help="job name prefix (default: the stack's JobNamePrefix)")
+    add_aws_options(p)
     p.set_defaults(handler=run_predict)
 
 
 def run_predict(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    prefix = args.prefix or os.environ.get("JOB_NAME_PREFIX") or "yolo"
     target, items = (None, args.items) if args.local else (args.items[0], args.items[1:])
     save = Path(args.save).expanduser() if args.save else None
+    if args.local:  # a local server: no AWS at all
+        return predict(None, items, local=args.local, as_json=args.json, save=save,
+                       out=out or sys.stdout)  # fmt: skip
+    stack = open_stack(args)
+    prefix = args.prefix or stack.job_prefix
     try:
         return predict(
-            target, items, local=args.local, as_json=args.json, save=save, prefix=prefix,
-            out=out or sys.stdout,
+            target, items, local=None, as_json=args.json, save=save, out=out or sys.stdout,
+            endpoint_for=lambda t: endpoint_of(t, prefix, stack.dataset_prefix),
         )  # fmt: skip
     except ClientError as exc:
-        hint = ""
-        if error_code(exc) == "ValidationException" and target:
-            hint = " (no such endpoint yet? approve a version: yolo-pipeline approve DATASET)"
-        raise UsageError(f"{error_summary(exc)}{hint}") from None
+        if error_code(exc) == "ValidationException":
+            raise UsageError(
+                f"{error_summary(exc)} (no such endpoint yet? approve a version: "
+                "yolo-pipeline approve DATASET)"
+            ) from None
+        raise access_problem("predict with the endpoint", exc) from exc
     except BotoCoreError as exc:
-        raise UsageError(error_summary(exc)) from None
+        raise access_problem("predict with the endpoint", exc) from exc

@@ -146,7 +146,7 @@ def test_logs_and_stop_of_a_finished_job(stack: dict[str, str]) -> None:
 
 def test_setup_problems_exit_2_without_a_traceback(stack: dict[str, str], dataset: Path) -> None:
     no_region = {k: v for k, v in stack.items() if k not in ("AWS_REGION",)}
-    for args in (["models"], ["status"]):
+    for args in (["models"], ["status"], ["approve", "pets"], ["predict", "pets", "x.jpg"]):
         result = run_cli(args, no_region)
         assert result.code == 2 and "no AWS region" in result.err, result.err
         no_traceback(result)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_pipeline.cli.approve import choose
+from yolo_pipeline.cli.approve import choose, dataset_group
 from yolo_pipeline.cli.main import build_parser
 from yolo_pipeline.cli.predict import resolve_endpoint, split_arguments
 from yolo_pipeline.errors import UsageError
@@ -29,12 +29,41 @@ def test_images_and_options_are_told_apart(tmp_path: Path) -> None:
         split_arguments(["conf=0.3"])
 
 
+def test_a_dataset_name_or_uri_names_its_group() -> None:
+    assert dataset_group("pets", "yolo") == "yolo-pets"
+    assert dataset_group("cats.zip", "yolo") == "yolo-cats"
+    assert dataset_group("team/cats", "yolo") == "yolo-team-cats"
+    assert dataset_group("s3://b/datasets/team/Cats/", "yolo") == "yolo-team-cats"
+    assert dataset_group("s3://b/datasets/cats.zip", "yolo") == "yolo-cats"
+    assert dataset_group("datasets/team/cats/data.yaml", "yolo") == "yolo-team-cats"
+    assert dataset_group("uploads/cats.zip", "ml", "uploads/") == "ml-cats"
+
+
 def test_a_dataset_name_or_uri_names_its_endpoint() -> None:
     assert resolve_endpoint("pets", "yolo") == "yolo-pets"
     assert resolve_endpoint("s3://b/datasets/team/Cats/", "yolo") == "yolo-team-cats"
     assert resolve_endpoint("team/cats", "yolo") == "yolo-team-cats"
+    assert resolve_endpoint("cats.zip", "yolo") == "yolo-cats"
     assert resolve_endpoint("datasets/cats.zip", "yolo") == "yolo-cats"
-    assert resolve_endpoint("yolo-pets", "yolo") == "yolo-pets"
+
+
+def test_a_name_is_an_endpoint_only_when_no_dataset_has_it_and_an_endpoint_does() -> None:
+    groups = {"yolo-pets", "yolo-yolo-pets"}
+    endpoints = {"yolo-pets", "yolo-yolo-pets", "my-endpoint"}
+
+    def resolve(target: str) -> str:
+        return resolve_endpoint(
+            target, "yolo", group_exists=groups.__contains__, endpoint_exists=endpoints.__contains__
+        )
+
+    assert resolve("my-endpoint") == "my-endpoint"  # no dataset group yolo-my-endpoint
+    assert resolve("yolo-pets") == "yolo-yolo-pets"  # a dataset named yolo-pets wins
+    groups.discard("yolo-yolo-pets")
+    assert resolve("yolo-pets") == "yolo-pets"  # no such dataset: the endpoint of that name
+    assert resolve("unknown") == "yolo-unknown"  # neither: the dataset's, for a clear error
+    assert resolve("team/my-endpoint") == "yolo-team-my-endpoint"  # a path is a dataset
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/anything"
+    assert resolve(arn) == "anything"
 
 
 def test_approve_takes_the_newest_or_the_named_version() -> None:
