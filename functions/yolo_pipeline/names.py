@@ -46,3 +46,12 @@ def slugify(name: str, max_length: int) -> str:
     slug = _NOT_ALNUM.sub("-", ascii_name.lower()).strip("-")
     slug = slug[:max_length].rstrip("-")
     return slug or "dataset"[:max_length]
+
+
+def named_dataset(argument: str, dataset_prefix: str = DATASET_PREFIX) -> str:
+    """The dataset a user names on the command line: a location (``s3://b/datasets/x/``,
+    ``datasets/cats.zip``) or a bare name (``team/cats``, ``cats.zip``), read as a key below
+    the dataset prefix so a nested name keeps its folders, as the launcher named it."""
+    located = "://" in argument or argument.lstrip("/").startswith(dataset_prefix.lstrip("/"))
+    key = argument if located else dataset_prefix + argument.lstrip("/")
+    return dataset_name(key, dataset_prefix)

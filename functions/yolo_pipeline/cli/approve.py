@@ -16,7 +16,7 @@ from yolo_pipeline.cli.stack import access_problem, add_aws_options, open_stack
 from yolo_pipeline.contract import DATASET_PREFIX
 from yolo_pipeline.deployer.requests import endpoint_name
 from yolo_pipeline.errors import EXIT_INVALID, EXIT_OK
-from yolo_pipeline.names import dataset_name
+from yolo_pipeline.names import named_dataset
 from yolo_pipeline.notifier.registry import group_name, list_packages
 
 APPROVAL_NOTE = "approved with yolo-pipeline approve"
@@ -29,9 +29,7 @@ def dataset_group(dataset: str, prefix: str, dataset_prefix: str = DATASET_PREFI
     A bare name is read as a key below the dataset prefix, so a nested name keeps its folders
     and a zip's name loses ``.zip``, exactly as the notifier named the group.
     """
-    located = "://" in dataset or dataset.lstrip("/").startswith(dataset_prefix.lstrip("/"))
-    key = dataset if located else dataset_prefix + dataset.lstrip("/")
-    return group_name(prefix, dataset_name(key, dataset_prefix))
+    return group_name(prefix, named_dataset(dataset, dataset_prefix))
 
 
 def choose(summaries: list[dict[str, Any]], version: int | None) -> dict[str, Any] | None:

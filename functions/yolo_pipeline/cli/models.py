@@ -23,7 +23,7 @@ from yolo_pipeline.cli.arguments import int_in_range
 from yolo_pipeline.cli.stack import add_aws_options, open_stack
 from yolo_pipeline.deployer.requests import endpoint_name, version_of
 from yolo_pipeline.errors import EXIT_OK, AwsProblem
-from yolo_pipeline.names import dataset_name
+from yolo_pipeline.names import named_dataset
 from yolo_pipeline.notifier.registry import (
     RegisteredModel,
     group_name,
@@ -140,7 +140,7 @@ def show_models(
     sagemaker = aws.client("sagemaker")
     try:
         if dataset:
-            groups = [group_name(prefix, dataset_name(dataset))]
+            groups = [group_name(prefix, named_dataset(dataset))]
         else:
             groups = pipeline_groups(sagemaker, prefix)
         found = {g: group_models(sagemaker, g, limit) for g in groups}

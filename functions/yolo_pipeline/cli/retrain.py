@@ -26,7 +26,7 @@ from yolo_pipeline.contract import (
     ZIP_SUFFIX,
 )
 from yolo_pipeline.errors import EXIT_OK, DatasetProblem, UsageError
-from yolo_pipeline.names import dataset_name
+from yolo_pipeline.names import named_dataset
 from yolo_pipeline.text import quote
 from yolo_pipeline.training.config import MAX_BYTES, parse_training_config
 from yolo_pipeline.upload.overrides import describe_overrides, merged_training_yaml, parse_overrides
@@ -56,7 +56,7 @@ def retrain(dataset: str, items: list[str], stack: Stack, out: TextIO | None = N
     out = out or sys.stdout
     overrides = parse_overrides(items)
     bucket = stack.require(OUTPUT_BUCKET)
-    name = dataset_name(dataset, stack.dataset_prefix)
+    name = named_dataset(dataset, stack.dataset_prefix)
     if not name:
         raise UsageError(f"{quote(dataset)} names no dataset")
     folder = f"{stack.dataset_prefix}{name}/"

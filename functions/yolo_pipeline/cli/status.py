@@ -29,7 +29,7 @@ from yolo_pipeline.cli.stack import Stack, access_problem, add_aws_options, open
 from yolo_pipeline.cli.verdict_text import verdict_dict, verdict_lines
 from yolo_pipeline.contract import TAG_DATASET_URI
 from yolo_pipeline.errors import EXIT_OK
-from yolo_pipeline.names import dataset_name
+from yolo_pipeline.names import named_dataset
 from yolo_pipeline.text import clean, duration_column, quote
 from yolo_pipeline.training.metric_line import (
     headline_label,
@@ -203,7 +203,7 @@ def read_uploads(
     table = UploadsTable(aws.client("dynamodb"), stack.uploads_table)
     try:
         if dataset:
-            verdicts = table.history(dataset_name(dataset, stack.dataset_prefix))
+            verdicts = table.history(named_dataset(dataset, stack.dataset_prefix))
         else:
             verdicts = latest_per_dataset(table.recent(limit=100))[: DEFAULT_LIMIT * 2]
         spent = sum(table.month_spend(month).values())
@@ -232,8 +232,8 @@ def show_status(
     except (ClientError, BotoCoreError) as exc:
         raise access_problem("list SageMaker training jobs", exc) from exc
     if dataset:
-        name = dataset_name(dataset, stack.dataset_prefix)
-        rows = [r for r in rows if dataset_name(r.dataset, stack.dataset_prefix) == name]
+        name = named_dataset(dataset, stack.dataset_prefix)
+        rows = [r for r in rows if r.dataset == name]
     if as_json:
         print(json.dumps(status_dict(verdicts, rows, spent, stack, month), indent=2), file=out)
         return EXIT_OK
