@@ -9,7 +9,7 @@ import pytest
 
 from tests.template.resolve import Resolver, as_list, role_statements
 from yolo_pipeline.aws.env import JOB_NAME_PREFIX_PATTERN
-from yolo_pipeline.launcher.image_guard import checked_image
+from yolo_pipeline.aws.image_guard import checked_image
 from yolo_pipeline.launcher.notices import QUOTA_NOTICE_WINDOW_SECONDS
 from yolo_pipeline.launcher.settings import LauncherSettings
 from yolo_pipeline.notifier.settings import NotifierSettings

@@ -82,6 +82,10 @@ def test_deployer_permissions_are_scoped_to_the_stacks_names(resources: Resource
     }
     assert not statements_with(resources, "DeployModelFunction", "sagemaker:CreateTrainingJob")
     assert not statements_with(resources, "DeployModelFunction", "s3:GetObject")
+    # The image guard reads the stack's inference repository, nothing else of ECR.
+    (guard,) = statements_with(resources, "DeployModelFunction", "ecr:DescribeImages")
+    assert as_list(guard["Action"]) == ["ecr:DescribeImages"]
+    assert guard["Resource"] == {"Fn::GetAtt": ["InferenceImageRepository", "Arn"]}
 
 
 def test_the_model_role_reads_model_archives_and_pulls_the_inference_image(

@@ -28,6 +28,7 @@ from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.clients import RETRYABLE_CODES
 from yolo_pipeline.aws.email import Email, publish
 from yolo_pipeline.aws.errors import error_code, error_message
+from yolo_pipeline.aws.image_guard import ImageGuard
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics
 from yolo_pipeline.deployer import requests
 from yolo_pipeline.deployer.decisions import Serving, decide, skip_reason
@@ -83,6 +84,8 @@ class Deployer:
         self.settings = settings
         self.sagemaker = sagemaker or aws.client("sagemaker")
         self.sns = sns or aws.client("sns")
+        # The inference image is the stack's own (INFERENCE_IMAGE_URI): its repository is ours.
+        self.image_guard = ImageGuard(requests.repository(settings.inference_image_uri))
         self.config = IdempotencyConfig(
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS, response_hook=_mark_duplicate
         )
@@ -182,6 +185,8 @@ class Deployer:
             self.sagemaker.delete_endpoint(EndpointName=endpoint)
         if decision.action in ("wait", "replace"):
             raise EndpointBusy(decision.reason)
+        if not self.image_guard.present(self.settings.inference_image_uri):
+            return self._no_image(change, endpoint)
         try:
             config_name = self._model_and_config(change, endpoint)
             if decision.action == "create":
@@ -237,6 +242,17 @@ class Deployer:
                 if not _exists(exc):
                     raise
         return name
+
+    def _no_image(self, change: PackageChange, endpoint: str) -> dict[str, Any]:
+        reason = (
+            f"the inference image {self.settings.inference_image_uri} is not in its repository "
+            "yet: run `make image` (it builds and pushes both images), then approve the "
+            "version again (yolo-pipeline approve DATASET --version N)"
+        )
+        logger.warning("Inference image missing", extra={"endpoint": endpoint})
+        deployment = self._deployment(endpoint, change.group, change.version, change.region)
+        self._send(failed_email(deployment, reason, self.settings.job_name_prefix), "DeployFailed")
+        return {"action": "no-image", "endpoint": endpoint, "reason": reason}
 
     def _refused(self, change: PackageChange, endpoint: str, exc: ClientError) -> dict[str, Any]:
         reason = f"{error_code(exc)}: {error_message(exc)}"

@@ -43,12 +43,12 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from yolo_pipeline.aws import clients as aws
 from yolo_pipeline.aws.email import Email, publish
+from yolo_pipeline.aws.image_guard import ImageGuard
 from yolo_pipeline.aws.launch_queue import is_wake
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics, tracer
 from yolo_pipeline.aws.uploads import UploadsTable
 from yolo_pipeline.dataset.budget import CheckBudget
 from yolo_pipeline.launcher.check import check_upload
-from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_name import job_name
 from yolo_pipeline.launcher.model_source import choose_model
 from yolo_pipeline.launcher.notices import (

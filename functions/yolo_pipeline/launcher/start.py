@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from yolo_pipeline.aws.email import Email
 from yolo_pipeline.aws.errors import error_code, error_message
+from yolo_pipeline.aws.image_guard import ImageGuard
 from yolo_pipeline.aws.observability import MetricUnit, logger, metrics
 from yolo_pipeline.findings import Finding, error
 from yolo_pipeline.launcher.check import Checked
@@ -22,7 +23,6 @@ from yolo_pipeline.launcher.emails import (
     with_stale_uploads_note,
     with_still_changing_note,
 )
-from yolo_pipeline.launcher.image_guard import ImageGuard
 from yolo_pipeline.launcher.job_request import (
     build_training_job_request,
     spot_wait_seconds,

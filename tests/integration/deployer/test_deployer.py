@@ -177,3 +177,19 @@ def test_the_moto_patch_keeps_package_metadata_as_sagemaker_does(world: World) -
     world.set_approval(arn, "Approved")
     described = world.sagemaker.describe_model_package(ModelPackageName=arn)
     assert described["CustomerMetadataProperties"]["yolo:job-name"] == "yolo-pets-0000000001"
+
+
+def test_a_missing_inference_image_deploys_nothing_and_says_make_image(world: World) -> None:
+    """The image guard: an approval before `make image` pushed the inference image gets one
+    email with the fix, and no model that could never start."""
+    import boto3
+
+    boto3.client("ecr", region_name="us-east-1").batch_delete_image(
+        repositoryName="yolo-inference", imageIds=[{"imageTag": "latest"}]
+    )
+    arn, version = world.register("Approved")
+    result = handler()(approval_event(arn, version), FakeLambdaContext())
+    assert result["action"] == "no-image"
+    assert world.writes() == []
+    ((_subject, message),) = world.sent()
+    assert "make image" in message and "yolo-pipeline approve" in message

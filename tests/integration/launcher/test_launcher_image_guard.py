@@ -22,7 +22,7 @@ from tests.support.launcher_world import (
     upload_event,
 )
 from yolo_pipeline.aws import clients as aws_clients
-from yolo_pipeline.launcher.image_guard import MISSING_TTL_SECONDS, PRESENT_TTL_SECONDS
+from yolo_pipeline.aws.image_guard import MISSING_TTL_SECONDS, PRESENT_TTL_SECONDS
 
 REPO_NAME = "yolo-training"  # the repository of LAUNCHER_ENV's TRAINING_IMAGE_URI
 REPO_URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO_NAME}"

@@ -9,14 +9,14 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.support.botocore_model import validate_request
-from yolo_pipeline.launcher.emails import render_no_image
-from yolo_pipeline.launcher.image_guard import (
+from yolo_pipeline.aws.image_guard import (
     MISSING_TTL_SECONDS,
     PRESENT_TTL_SECONDS,
     ImageGuard,
     checked_image,
     parse_ecr_image,
 )
+from yolo_pipeline.launcher.emails import render_no_image
 
 REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/yolo-on-upload-trainingimagerepo-abc"
 IMAGE = f"{REPO}:latest"

@@ -1,8 +1,10 @@
-"""The image guard: never start a training job on an image that is not there.
+"""The image guard: never start a training job, or an endpoint, on an image that is not there.
 
 Without it, a stack deployed without `make image` accepts every upload, sends "Training
-started", and every job then fails at start pulling the image. Before CreateTrainingJob
-the launcher asks ECR (DescribeImages) whether ``TRAINING_IMAGE_URI`` exists.
+started", and every job then fails at start pulling the image (and an approved model gets
+an endpoint that never turns healthy). Before CreateTrainingJob the launcher asks ECR
+(DescribeImages) whether ``TRAINING_IMAGE_URI`` exists; before CreateModel the deployer
+asks the same of ``INFERENCE_IMAGE_URI``.
 
 Only images in the stack's own repository (``TRAINING_IMAGE_REPOSITORY_URI``) are
 checked: describing an image in another repository, or another account's registry, needs
@@ -127,7 +129,7 @@ class ImageGuard:
         except ClientError as exc:
             code = error_code(exc)
             if code in MISSING_CODES:
-                logger.warning("Training image missing", extra={"error_code": code})
+                logger.warning("Image missing", extra={"error_code": code})
                 return False
             raise
         return True
