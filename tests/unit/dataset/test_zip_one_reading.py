@@ -14,11 +14,8 @@ import pytest
 from tests.support.dataset_factory import detect_dataset
 from tests.support.zip_factory import Raw, build_zip, zip_files
 from yolo_pipeline.container.zip_extract import extract_dataset
-from yolo_pipeline.dataset.storage.zip_reader import (
-    MAX_NAME_PART_BYTES,
-    ArchiveError,
-    ZipArchive,
-)
+from yolo_pipeline.dataset.storage.zip_names import MAX_NAME_PART_BYTES
+from yolo_pipeline.dataset.storage.zip_reader import ArchiveError, ZipArchive
 from yolo_pipeline.dataset.storage.zip_storage import LocalZipFile, ZipStorage
 from yolo_pipeline.dataset.validation import Report, validate_dataset
 

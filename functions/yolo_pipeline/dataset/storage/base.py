@@ -122,3 +122,15 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if not bucket:
         raise ValueError(f"{quote(uri)} has no bucket name")
     return bucket, key
+
+
+class ArchiveError(StorageError):
+    """The archive is refused (unsafe or corrupt): the user's problem, never retried.
+
+    ``path`` is the entry's name inside the archive when one entry is at fault.
+    """
+
+    def __init__(self, message: str, path: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.hint = hint or "re-create the zip from the dataset folder (e.g. `zip -r`)"

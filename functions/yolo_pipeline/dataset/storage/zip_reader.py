@@ -19,8 +19,6 @@ archive's names and its dataset root here, so they accept and refuse the same ar
 
 from __future__ import annotations
 
-import bisect
-import re
 import stat
 import struct
 import zlib
@@ -28,8 +26,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from yolo_pipeline.dataset.storage.base import FileTooLargeError, StorageError
+from yolo_pipeline.dataset.storage.base import ArchiveError, FileTooLargeError, StorageError
 from yolo_pipeline.dataset.storage.class_folders import classify_root
+from yolo_pipeline.dataset.storage.zip_names import (
+    UNIX_HOST,
+    check_clashes,
+    entry_name,
+    unsafe_name,
+)
 
 ReadRange = Callable[[int, int], bytes]
 
@@ -46,29 +50,11 @@ _LOCAL_SIG = b"PK\x03\x04"
 _MAX_COMMENT = 0xFFFF
 _FIRST_TAIL = 4096  # almost every archive has no comment: a small first read suffices
 _STORED, _DEFLATED = 0, 8
-_FLAG_ENCRYPTED, _FLAG_STRONG_ENCRYPTION, _FLAG_UTF8 = 0x1, 0x40, 0x800
-_UNIX = 3  # "version made by" host system whose external attributes hold a st_mode
+_FLAG_ENCRYPTED, _FLAG_STRONG_ENCRYPTION = 0x1, 0x40
 _INFLATE_STEP = 1024 * 1024  # output per decompress() call: the memory bound of inflating
 _MACOS_FORK = "__MACOSX/"  # Finder's resource forks beside the real top folder
-_UNICODE_PATH = 0x7075  # Info-ZIP's Unicode Path extra field
-MAX_NAME_PART_BYTES = 255  # NAME_MAX of Linux file systems (ext4, xfs): the container's disk
-# A folder entry so named would stand where training expects a label or config file.
-_FILE_LIKE_FOLDERS = (".txt", ".yaml", ".yml")
-_DRIVE = re.compile(r"^[A-Za-z]:")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
-
-
-class ArchiveError(StorageError):
-    """The archive is refused (unsafe or corrupt): the user's problem, never retried.
-
-    ``path`` is the entry's name inside the archive when one entry is at fault.
-    """
-
-    def __init__(self, message: str, path: str = "", hint: str = "") -> None:
-        super().__init__(message)
-        self.path = path
-        self.hint = hint or "re-create the zip from the dataset folder (e.g. `zip -r`)"
 
 
 @dataclass(frozen=True)
@@ -111,82 +97,6 @@ class CentralDirectory:
 # --------------------------------------------------------------------------- parsing
 
 
-def _unsafe_name(name: str) -> str:
-    """Why ``name`` may not be extracted, or ``""``."""
-    if "\\" in name:
-        return "uses backslashes (a Windows path)"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "is an absolute path"
-    if any(ord(ch) < 32 for ch in name):
-        return "holds control characters"
-    parts = name.rstrip("/").split("/")
-    if ".." in parts:
-        return "escapes the archive root (..)"
-    if any(p in {"", "."} for p in parts):
-        return "is not a plain relative path"
-    if any(len(p.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES for p in parts):
-        return f"has a name part over {MAX_NAME_PART_BYTES} bytes (no file system can create it)"
-    if name.endswith("/") and parts[-1].lower().endswith(_FILE_LIKE_FOLDERS):
-        return "is a folder named like a label or config file"
-    return ""
-
-
-def _unicode_path(raw: bytes, extra: bytes) -> str | None:
-    """The UTF-8 name of Info-ZIP's Unicode Path extra field (0x7075), which `zip -r` writes
-    instead of the UTF-8 flag; ``None`` without one, or when its CRC does not match the
-    stored name (a tool renamed the entry since: the spec says to ignore the field then)."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<2H", extra, pos)
-        body = extra[pos + 4 : pos + 4 + length]
-        pos += 4 + length
-        if tag != _UNICODE_PATH or len(body) < 5 or body[0] != 1:
-            continue
-        if struct.unpack_from("<L", body, 1)[0] != zlib.crc32(raw):
-            return None
-        try:
-            return body[5:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ArchiveError("an entry's Unicode Path field is not valid UTF-8") from exc
-    return None
-
-
-def _entry_name(raw: bytes, extra: bytes, flags: int, made_by: int) -> str:
-    """The name as Info-ZIP's unzip reads it: UTF-8 when flagged; else the Unicode Path
-    field; else, from a Unix host (``zip -r`` in a UTF-8 locale writes neither), the bytes
-    themselves when they are UTF-8; else the DOS code page of the format."""
-    if flags & _FLAG_UTF8:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ArchiveError("an entry name is not valid UTF-8") from exc
-    named = _unicode_path(raw, extra)
-    if named is not None:
-        return named
-    if made_by >> 8 == _UNIX:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            pass  # a legacy single-byte name: the DOS reading below, as unzip shows it
-    return raw.decode("cp437")
-
-
-def _check_clashes(names: Sequence[str]) -> None:
-    """A file and a folder of one name (``a`` beside ``a/`` or ``a/b``) cannot both be
-    unpacked: refused here, so the launcher and the container judge the archive alike.
-    Sorted names put ``a/...`` right after ``a``'s other neighbours: one bisect per file."""
-    ordered = sorted(names)
-    for name in ordered:
-        if name.endswith("/"):
-            continue
-        at = bisect.bisect_left(ordered, name + "/")
-        if at < len(ordered) and ordered[at].startswith(name + "/"):
-            raise ArchiveError(
-                f"entry {name[:200]!r} is both a file and a folder ({ordered[at][:200]!r})",
-                path=name[:200],
-            )
-
-
 def _zip64_extra(extra: bytes, fields: list[int]) -> list[int]:
     """``fields`` (usize, csize, offset) with each one marked 0xFFFFFFFF taken, in that
     order, from the ZIP64 extra field (tag 1)."""
@@ -215,7 +125,7 @@ def _entry_problem(
     if flags & (_FLAG_ENCRYPTED | _FLAG_STRONG_ENCRYPTION) or method == 99:
         return "is encrypted"
     kind = stat.S_IFMT(attrs >> 16)  # 0 when a tool wrote permissions only (zipfile does)
-    if made_by >> 8 == _UNIX and kind:
+    if made_by >> 8 == UNIX_HOST and kind:
         if kind == stat.S_IFLNK:
             return "is a symbolic link"
         if kind not in {stat.S_IFREG, stat.S_IFDIR}:
@@ -253,12 +163,10 @@ def _parse_central(data: bytes, count: int, limits: ZipLimits) -> list[_Row]:
         pos += 46 + n_len + e_len + c_len
         if pos > len(data):
             raise ArchiveError("its central directory is truncated")
-        name = _entry_name(raw, extra, flags, made_by)
+        name = entry_name(raw, extra, flags, made_by)
         shown = name[:200]
         usize, csize, offset = _zip64_extra(extra, [usize, csize, offset])
-        why = _unsafe_name(name) or _entry_problem(
-            name, made_by, flags, method, attrs, usize, csize
-        )
+        why = unsafe_name(name) or _entry_problem(name, made_by, flags, method, attrs, usize, csize)
         if not why and disk not in {0, 0xFFFF}:
             why = "lives on another disk of a split archive"
         if not why and name in seen:
@@ -278,7 +186,7 @@ def _parse_central(data: bytes, count: int, limits: ZipLimits) -> list[_Row]:
         rows.append(_Row(name, offset, csize, usize, method, crc, n_len))
     if len(rows) != count and count not in {0xFFFF, 0xFFFFFFFF}:
         raise ArchiveError(f"says it holds {count:,} entries but lists {len(rows):,}")
-    _check_clashes([r.name for r in rows])
+    check_clashes([r.name for r in rows])
     return rows
 
 
