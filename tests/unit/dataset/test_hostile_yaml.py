@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.hostile import ALIAS_BOMB, DEEP
-from yolo_pipeline.dataset.data_yaml import MAX_CLASSES, parse_data_yaml
+from yolo_pipeline.dataset.class_names import MAX_CLASSES
+from yolo_pipeline.dataset.data_yaml import parse_data_yaml
 from yolo_pipeline.safe_yaml import MAX_DEPTH, load
 from yolo_pipeline.training.config import SageMakerDefaults, parse_training_config
 

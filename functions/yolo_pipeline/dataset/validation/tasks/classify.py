@@ -17,6 +17,7 @@ from typing import Any
 
 from yolo_pipeline import safe_yaml
 from yolo_pipeline.contract import DATA_YAML
+from yolo_pipeline.dataset.class_names import MAX_CLASSES
 from yolo_pipeline.dataset.labels import is_image
 from yolo_pipeline.dataset.storage.class_folders import classify_root
 from yolo_pipeline.dataset.validation.index import ListingIndex
@@ -30,7 +31,6 @@ VAL_FOLDERS = ("val", "validation", "valid")
 TEST_FOLDER = "test"
 _ALLOWED_KEYS = frozenset({TASK_KEY, "names"})
 _MAX_YAML_BYTES = 1024 * 1024
-_MAX_CLASSES = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,11 +89,11 @@ def validate_classify(index: ListingIndex, data_yaml: bytes | None, report: Repo
     if not train.per_class:
         report.errors.append(_no_training_images(index))
         return
-    if len(train.per_class) > _MAX_CLASSES:
+    if len(train.per_class) > MAX_CLASSES:
         report.errors.append(
             error(
                 "train",
-                f"has {len(train.per_class):,} class folders; the limit is {_MAX_CLASSES:,}",
+                f"has {len(train.per_class):,} class folders; the limit is {MAX_CLASSES:,}",
                 hint="each class is one folder of images under train/",
             )
         )
