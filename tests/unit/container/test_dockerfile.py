@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.build_files import dockerfile_instructions
 from tests.support.helpers import ROOT
 
 DOCKERFILE = ROOT / "training_image" / "Dockerfile"
@@ -16,15 +17,7 @@ HADOLINT = ROOT / ".venv-checkov" / "bin" / "hadolint"
 
 
 def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            out.append((word.upper(), rest.strip()))
-    return out
+    return dockerfile_instructions(DOCKERFILE)
 
 
 def test_base_image_is_a_pinned_python_of_the_locks_version() -> None:

@@ -9,16 +9,14 @@ import sys
 
 import pytest
 
+from tests.support.build_files import pins
 from tests.support.helpers import ROOT
 
 pytestmark = pytest.mark.unit
-PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)$")
 
 
 def _pins(path: str) -> dict[str, str]:
-    lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
-    found = (PIN.match(line) for line in lines if not line.startswith("#"))
-    return {re.sub(r"[-_.]+", "-", m[1]).lower(): m[2] for m in found if m}
+    return pins(ROOT / path)
 
 
 def test_derived_pin_lists_are_current() -> None:

@@ -6,43 +6,19 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 
+from tests.support.build_files import canonical, dockerfile_instructions, pins
 from tests.support.helpers import ROOT
 from yolo_pipeline.imagebuild.context import context_files
 
 pytestmark = pytest.mark.unit
 
 IMAGE = ROOT / "inference_image"
-PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)$")
 CUDA_ONLY = re.compile(r"^(nvidia-(?!ml-py)|cuda-|triton$)")
 CPU_WHEELS = ("torch", "torchvision")
-
-
-def _name(raw: str) -> str:
-    return re.sub(r"[-_.]+", "-", raw).lower()
-
-
-def pins(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if match := PIN.match(line.strip()):
-            found[_name(match.group(1))] = match.group(2)
-    return found
-
-
-def instructions() -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n", " ", (IMAGE / "Dockerfile").read_text(encoding="utf-8"))
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            out.append((word.upper(), rest.strip()))
-    return out
 
 
 def test_every_pin_is_the_locks_version_and_nothing_is_cuda() -> None:
@@ -55,7 +31,9 @@ def test_every_pin_is_the_locks_version_and_nothing_is_cuda() -> None:
 
 def test_torch_and_torchvision_are_the_locks_versions_as_cpu_wheels() -> None:
     locked = pins(ROOT / "requirements-dev.lock")
-    runs = " ".join(args for word, args in instructions() if word == "RUN")
+    runs = " ".join(
+        args for word, args in dockerfile_instructions(IMAGE / "Dockerfile") if word == "RUN"
+    )
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs
     for name in CPU_WHEELS:
         assert f"{name}=={locked[name]}+cpu" in runs, name
@@ -66,7 +44,7 @@ def test_the_pins_cover_everything_ultralytics_needs() -> None:
     closure: set[str] = set()
 
     def walk(name: str) -> None:
-        key = _name(name)
+        key = canonical(name)
         if key in closure:
             return
         closure.add(key)
@@ -81,7 +59,7 @@ def test_the_pins_cover_everything_ultralytics_needs() -> None:
 
 
 def test_entrypoint_serves_in_exec_form_and_copies_what_the_context_sends() -> None:
-    ins = instructions()
+    ins = dockerfile_instructions(IMAGE / "Dockerfile")
     (entrypoint,) = [args for word, args in ins if word == "ENTRYPOINT"]
     assert entrypoint == '["python", "-m", "yolo_pipeline.serving"]'
     assert not [args for word, args in ins if word == "CMD"]  # SageMaker passes `serve`
